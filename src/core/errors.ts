@@ -1,0 +1,63 @@
+/**
+ * Error classes shared by every module. Each says who (a path into the input), what was expected
+ * and what came, so the CLI can print it and exit 2, and the HTTP layer can answer 400 with it.
+ */
+
+/** Render any received value compactly for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+/** One problem in a user's input: the JSON path, what was expected, what came. */
+export interface InputIssue {
+  path: string;
+  expected: string;
+  received: string;
+  message: string;
+}
+
+/**
+ * Invalid user input (spec, options, files). `issues` lists each problem; `message` joins them.
+ * The CLI exits with code 2 on it.
+ */
+export class InputError extends Error {
+  override name = 'InputError';
+  readonly issues: InputIssue[];
+  constructor(issues: InputIssue[] | string) {
+    const list = typeof issues === 'string'
+      ? [{ path: '', expected: '', received: '', message: issues }]
+      : issues;
+    super(list.map((i) => i.message).join('\n'));
+    this.issues = list;
+  }
+}
+
+/** Build an InputError for one path: `spec.factors.yaw: expected X, got Y`. */
+export function inputError(path: string, expected: string, received: unknown, note?: string): InputError {
+  const got = describeValue(received);
+  const message = `${path ? `${path}: ` : ''}expected ${expected}, got ${got}${note ? ` (${note})` : ''}`;
+  return new InputError([{ path, expected, received: got, message }]);
+}
+
+/** Unknown name among a fixed set: lists the valid names. */
+export function unknownName(path: string, kind: string, received: string, valid: readonly string[]): InputError {
+  const shown = valid.length > 60 ? `${valid.slice(0, 60).join(', ')}, ... (${valid.length} in all)` : valid.join(', ');
+  return inputError(path, `a known ${kind} (one of: ${shown})`, received);
+}
+
+/** A runtime failure of the renderer or GPU device (not the user's fault). */
+export class RenderError extends Error {
+  override name = 'RenderError';
+}
+
+/** Refusal to touch the output location (non-empty folder without --resume/--overwrite, etc.). */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}

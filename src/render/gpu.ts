@@ -1,0 +1,86 @@
+/**
+ * The GPU device: Dawn's Node binding (npm `webgpu`), the only importer of it. On a machine without
+ * a GPU, Dawn's OpenGL ES backend on Mesa's llvmpipe (surfaceless EGL); with a GPU, Vulkan.
+ */
+import { RenderError } from '../core/errors.js';
+
+/** Which Dawn backend to use; `auto` tries Vulkan on a hardware adapter, then OpenGL ES. */
+export type Backend = 'auto' | 'opengles' | 'vulkan';
+/** Backend names accepted on the command line and over HTTP. */
+export const BACKENDS: readonly Backend[] = ['auto', 'opengles', 'vulkan'];
+
+/** An opened GPU device with what is known about it. */
+export interface GpuHandle {
+  /** The Dawn instance: it must stay referenced as long as the device lives (or Dawn crashes). */
+  gpu: GPU;
+  device: GPUDevice;
+  backend: Exclude<Backend, 'auto'>;
+  adapter: { vendor: string; architecture: string; device: string; description: string };
+}
+
+type DawnModule = { create(options: string[]): GPU; globals: Record<string, unknown> };
+let dawn: DawnModule | null = null;
+
+/** Load Dawn and put its WebGPU globals (GPUBufferUsage, ...) on globalThis, once. */
+async function loadDawn(): Promise<DawnModule> {
+  if (!dawn) {
+    try {
+      dawn = (await import('webgpu')) as unknown as DawnModule;
+    } catch (err) {
+      throw new RenderError(`could not load Dawn's Node binding (npm package "webgpu"): ${(err as Error).message}`);
+    }
+    Object.assign(globalThis, dawn.globals);
+  }
+  return dawn;
+}
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
+  if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
+  const gpu = d.create([`backend=${backend}`]);
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ featureLevel: 'compatibility', powerPreference: 'high-performance' } as GPURequestAdapterOptions);
+  } catch {
+    adapter = null;
+  }
+  if (!adapter) return null;
+  const info = adapter.info;
+  const described = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+  if (requireHardware && SOFTWARE_ADAPTER.test(`${described.description} ${described.device}`)) return null;
+  const device = await adapter.requestDevice({ requiredFeatures: [...adapter.features] as GPUFeatureName[] });
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (g.navigator) g.navigator.gpu = gpu;
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
+  return { gpu, device, backend, adapter: described };
+}
+
+/**
+ * Open a GPU device on `backend`. `auto` picks Vulkan when a hardware adapter answers, else OpenGL ES.
+ * @throws RenderError naming the backend and the system packages to install when none works.
+ */
+export async function openGpu(backend: Backend = 'auto'): Promise<GpuHandle> {
+  const d = await loadDawn();
+  if (backend === 'vulkan' || backend === 'auto') {
+    const handle = await tryBackend(d, 'vulkan', backend === 'auto');
+    if (handle) return handle;
+    if (backend === 'vulkan') {
+      throw new RenderError('backend vulkan: no Vulkan adapter answered (is a GPU with a Vulkan driver present?); use --backend opengles or auto for the CPU path');
+    }
+  }
+  const handle = await tryBackend(d, 'opengles', false);
+  if (handle) return handle;
+  throw new RenderError('backend opengles: no adapter answered; install Mesa (apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) and keep EGL_PLATFORM=surfaceless');
+}
+
+/** Give three.js what it expects of a browser: navigator.gpu, requestAnimationFrame, self. */
+export function installBrowserShims(): void {
+  const g = globalThis as Record<string, unknown>;
+  if (!g.navigator || !(g.navigator as { gpu?: unknown }).gpu) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: {}, userAgent: 'node' }, configurable: true, writable: true });
+  }
+  g.self ??= globalThis;
+  g.requestAnimationFrame ??= (cb: (t: number) => void) => setTimeout(() => cb(performance.now()), 16);
+  g.cancelAnimationFrame ??= (id: ReturnType<typeof setTimeout>) => clearTimeout(id);
+}

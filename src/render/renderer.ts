@@ -1,0 +1,107 @@
+/**
+ * The headless renderer: one three.js WebGPURenderer on one GPU device, reused for every sample.
+ * render(desc) sets the stage, renders into an sRGB, tone-mapped render target and reads it back.
+ */
+import type * as THREE_NS from 'three/webgpu';
+import { openGpu, installBrowserShims, type Backend, type GpuHandle } from './gpu.js';
+import { Stage } from './scene.js';
+import type { SceneDescription } from '../spec/sample.js';
+import type { AssetLibrary } from '../assets/library.js';
+import { RenderError } from '../core/errors.js';
+
+/** Options of createRenderer. */
+export interface RenderOptions {
+  backend?: Backend;
+  /** Shadow map resolution (texels per side). */
+  shadowMapSize?: number;
+  /** Tone mapping applied before sRGB encoding. */
+  toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';
+}
+
+/** Defaults of RenderOptions; the CLI and HTTP read these. */
+export const RENDER_DEFAULTS: Required<RenderOptions> = {
+  backend: 'auto',
+  shadowMapSize: 1024,
+  toneMapping: 'neutral',
+};
+
+/** A rendered frame: RGBA8 pixels, rows top-down, sRGB. */
+export interface Frame {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** A renderer bound to one GPU device and one asset library. */
+export interface SceneRenderer {
+  readonly backend: GpuHandle['backend'];
+  readonly adapter: GpuHandle['adapter'];
+  /** three.js revision, for manifests. */
+  readonly threeRevision: string;
+  render(desc: SceneDescription): Promise<Frame>;
+  dispose(): void;
+}
+
+/**
+ * Open the GPU and create a renderer. One per process is the rule: the device, pipelines and
+ * textures are reused across thousands of samples.
+ * @throws RenderError when no backend works.
+ */
+export async function createRenderer(library: AssetLibrary, options: RenderOptions = {}): Promise<SceneRenderer> {
+  const opts = { ...RENDER_DEFAULTS, ...options };
+  installBrowserShims();
+  const gpu = await openGpu(opts.backend);
+  const THREE = (await import('three/webgpu')) as typeof THREE_NS;
+  const canvas = { width: 64, height: 64, style: {}, addEventListener() {}, removeEventListener() {}, getContext() { return null; } };
+  const renderer = new THREE.WebGPURenderer({ canvas: canvas as unknown as HTMLCanvasElement, device: gpu.device, antialias: false } as ConstructorParameters<typeof THREE.WebGPURenderer>[0]);
+  try {
+    await renderer.init();
+  } catch (err) {
+    throw new RenderError(`renderer init on ${gpu.backend} failed: ${(err as Error).message}`);
+  }
+  renderer.shadowMap.enabled = true;
+  renderer.toneMapping = {
+    neutral: THREE.NeutralToneMapping, agx: THREE.AgXToneMapping, aces: THREE.ACESFilmicToneMapping, none: THREE.NoToneMapping,
+  }[opts.toneMapping];
+  renderer.outputColorSpace = THREE.SRGBColorSpace;
+  const stage = new Stage(library, opts.shadowMapSize);
+  let target: THREE_NS.RenderTarget | null = null;
+  let busy = false;
+  let disposed = false;
+
+  return {
+    backend: gpu.backend,
+    adapter: gpu.adapter,
+    threeRevision: THREE.REVISION,
+    async render(desc) {
+      if (disposed) throw new RenderError('render: the renderer was disposed');
+      if (busy) throw new RenderError('render: one render at a time per renderer (await the previous one)');
+      busy = true;
+      try {
+        const [w, h] = desc.resolution;
+        if (!target || target.width !== w || target.height !== h) {
+          target?.dispose();
+          target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.SRGBColorSpace, depthBuffer: true });
+        }
+        stage.set(desc);
+        renderer.setRenderTarget(null);
+        renderer.setOutputRenderTarget(target);
+        renderer.render(stage.scene, stage.camera);
+        const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
+        return { width: w, height: h, rgba: pixels };
+      } finally {
+        stage.clearObjects();
+        busy = false;
+      }
+    },
+    dispose() {
+      if (disposed) return;
+      void gpu.gpu; // keeps the Dawn instance alive for the renderer's lifetime
+      disposed = true;
+      stage.dispose();
+      target?.dispose();
+      renderer.dispose();
+      gpu.device.destroy();
+    },
+  };
+}

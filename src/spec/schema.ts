@@ -1,0 +1,268 @@
+/**
+ * The factor spec: its zod schema (also the source of the OpenAPI document), and `parseSpec`,
+ * which validates a JSON value against the schema and the catalog, with messages that name the
+ * JSON path, what was expected and what came.
+ */
+import { z } from 'zod';
+import { InputError, inputError, unknownName, describeValue, type InputIssue } from '../core/errors.js';
+import { FACTOR_BY_NAME, FACTOR_NAMES, type FactorDef } from './factors.js';
+import type { Catalog } from './catalog.js';
+import { parseColor } from '../core/color.js';
+
+const Value = z.union([z.number(), z.string()]);
+/** A factor value: a number or a name. */
+export type FactorValue = z.infer<typeof Value>;
+
+const DISTRIBUTION_MEMBERS = {
+  const: z.strictObject({ const: Value }),
+  choice: z.strictObject({ choice: z.array(Value).min(1), weights: z.array(z.number().nonnegative()).optional() }),
+  uniform: z.strictObject({ uniform: z.tuple([z.number(), z.number()]) }),
+  normal: z.strictObject({ normal: z.tuple([z.number(), z.number().nonnegative()]), clip: z.tuple([z.number(), z.number()]).optional() }),
+  int: z.strictObject({ int: z.tuple([z.number().int(), z.number().int()]) }),
+  values: z.strictObject({ values: z.array(Value).min(1) }),
+} as const;
+
+/** How a factor is drawn: `const`, `choice` (optional weights), `uniform`, `normal` (clipped), `int`, or grid `values`. */
+export const DistributionSchema = z.union(Object.values(DISTRIBUTION_MEMBERS));
+export type Distribution = z.infer<typeof DistributionSchema>;
+const DISTRIBUTION_KEYS = Object.keys(DISTRIBUTION_MEMBERS) as (keyof typeof DISTRIBUTION_MEMBERS)[];
+
+/** Defaults of the spec's top-level fields; the CLI and HTTP read this, never a copy. */
+export const SPEC_DEFAULTS = {
+  name: 'dataset',
+  seed: 0,
+  mode: 'random' as const,
+  resolution: [224, 224] as [number, number],
+  format: 'png' as const,
+  quality: 90,
+  split: 'train' as const,
+  count: 16,
+};
+
+/** Largest accepted image side. */
+export const MAX_RESOLUTION = 4096;
+/** Largest accepted sample count in one spec. */
+export const MAX_COUNT = 100_000_000;
+
+/** The factor spec schema (structure only; `parseSpec` adds the catalog checks). */
+export const SpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/).default(SPEC_DEFAULTS.name)
+    .describe('dataset name: letters, digits, dot, dash, underscore'),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(SPEC_DEFAULTS.seed),
+  count: z.number().int().min(1).max(MAX_COUNT).optional()
+    .describe(`number of samples (random mode default ${SPEC_DEFAULTS.count}; grid mode default: the grid size)`),
+  mode: z.enum(['random', 'grid']).default(SPEC_DEFAULTS.mode),
+  resolution: z.tuple([z.number().int().min(8).max(MAX_RESOLUTION), z.number().int().min(8).max(MAX_RESOLUTION)])
+    .default(SPEC_DEFAULTS.resolution).describe('[width, height] in pixels'),
+  format: z.enum(['png', 'jpeg', 'webp']).default(SPEC_DEFAULTS.format),
+  quality: z.number().int().min(1).max(100).default(SPEC_DEFAULTS.quality).describe('jpeg/webp quality'),
+  classes: z.array(z.string()).min(1).optional().describe('object classes (default: every built-in class)'),
+  factors: z.record(z.string(), DistributionSchema).default({}),
+  holdout: z.array(z.record(z.string(), z.union([Value, z.tuple([z.number(), z.number()])]))).default([])
+    .describe('factor combinations excluded from the train split; a value, or [min, max] for a numeric range'),
+  split: z.enum(['train', 'holdout']).default(SPEC_DEFAULTS.split)
+    .describe('train: samples matching no holdout combination; holdout: only samples matching one'),
+});
+
+/** A validated spec, with every default filled in. */
+export interface Spec {
+  name: string;
+  seed: number;
+  count: number;
+  mode: 'random' | 'grid';
+  resolution: [number, number];
+  format: 'png' | 'jpeg' | 'webp';
+  quality: number;
+  classes: string[];
+  factors: Record<string, Distribution>;
+  holdout: Record<string, FactorValue | [number, number]>[];
+  split: 'train' | 'holdout';
+}
+
+function pathOf(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unknown): InputIssue[] {
+  return error.issues.map((issue) => {
+    const full = [...prefix, ...issue.path];
+    let received: unknown = input;
+    for (const p of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[p as string];
+    const path = pathOf(full);
+    const expected = issue.message.replace(/^Invalid input: /, '');
+    const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
+    return { path, expected, received: got, message: `${path || 'spec'}: ${expected}, got ${got}` };
+  });
+}
+
+/** Check one value of a factor against its kind, range and catalog domain. */
+function checkValue(def: FactorDef, value: unknown, path: string, catalog: Catalog, classes: readonly string[]): InputIssue[] {
+  const bad = (expected: string, note?: string) => inputError(path, expected, value, note).issues;
+  if (def.name === 'class') {
+    if (typeof value !== 'string' || !classes.includes(value)) {
+      return unknownName(path, 'class of this spec', String(value), classes).issues;
+    }
+    return [];
+  }
+  if (def.kind === 'category') {
+    if (typeof value !== 'string') return bad(`a ${def.domain ?? 'name'} name (string)`);
+    if (def.domain === 'colors') {
+      if (value === 'default' || catalog.colors.includes(value) || parseColor(value)) return [];
+      return bad(`a colour: one of ${['default', ...catalog.colors].join(', ')}, or #rrggbb`);
+    }
+    const valid = def.domain ? catalog[def.domain] : [];
+    return valid.includes(value) ? [] : unknownName(path, def.domain?.replace(/s$/, '') ?? 'name', value, valid).issues;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return bad(`a number${def.unit ? ` in ${def.unit}` : ''}`);
+  if (def.kind === 'integer' && !Number.isInteger(value)) return bad('an integer');
+  if (def.range && (value < def.range[0] || value > def.range[1])) {
+    return bad(`a value in [${def.range[0]}, ${def.range[1]}]${def.unit ? ` ${def.unit}` : ''}`);
+  }
+  return [];
+}
+
+/** Validate one distribution of factor `def` at `path` (e.g. `factors.yaw`). */
+function checkDistribution(def: FactorDef, dist: unknown, path: string, catalog: Catalog, classes: readonly string[]): { issues: InputIssue[]; value?: Distribution } {
+  if (typeof dist !== 'object' || dist === null || Array.isArray(dist)) {
+    return { issues: inputError(path, `a distribution object with one of the keys ${DISTRIBUTION_KEYS.join(', ')}`, dist).issues };
+  }
+  const key = DISTRIBUTION_KEYS.find((k) => k in dist);
+  if (!key) {
+    return { issues: inputError(path, `a distribution object with one of the keys ${DISTRIBUTION_KEYS.join(', ')}`, dist).issues };
+  }
+  const parsed = DISTRIBUTION_MEMBERS[key].safeParse(dist);
+  if (!parsed.success) return { issues: zodIssues(parsed.error, path.split('.'), dist) };
+  const d = parsed.data as Distribution;
+  const at = `${path}.${key}`;
+  const issues: InputIssue[] = [];
+  const numericOnly = def.kind !== 'category';
+  if ('uniform' in d || 'int' in d) {
+    const [a, b] = 'uniform' in d ? d.uniform : d.int;
+    if (!numericOnly) issues.push(...inputError(at, `${def.name} takes names: use const, choice or values`, dist).issues);
+    else if (a > b) issues.push(...inputError(at, '[min, max] with min <= max', [a, b]).issues);
+    else issues.push(...checkValue(def, a, `${at}[0]`, catalog, classes), ...checkValue(def, b, `${at}[1]`, catalog, classes));
+    if ('uniform' in d && def.kind === 'integer') issues.push(...inputError(at, `int: [min, max] for the integer factor ${def.name}`, dist).issues);
+  } else if ('normal' in d) {
+    if (!numericOnly || def.kind === 'integer') issues.push(...inputError(at, `${def.name} is not continuous: use const, choice, int or values`, dist).issues);
+    else {
+      issues.push(...checkValue(def, d.normal[0], `${at}[0]`, catalog, classes));
+      if (d.clip) {
+        if (d.clip[0] > d.clip[1]) issues.push(...inputError(`${path}.clip`, '[min, max] with min <= max', d.clip).issues);
+        else issues.push(...checkValue(def, d.clip[0], `${path}.clip[0]`, catalog, classes), ...checkValue(def, d.clip[1], `${path}.clip[1]`, catalog, classes));
+      }
+    }
+  } else if ('const' in d) {
+    issues.push(...checkValue(def, d.const, at, catalog, classes));
+  } else {
+    const list = 'choice' in d ? d.choice : d.values;
+    list.forEach((v, i) => issues.push(...checkValue(def, v, `${at}[${i}]`, catalog, classes)));
+    if ('choice' in d && d.weights) {
+      if (d.weights.length !== d.choice.length) {
+        issues.push(...inputError(`${path}.weights`, `${d.choice.length} weights, one per choice`, d.weights).issues);
+      } else if (!d.weights.some((w) => w > 0)) {
+        issues.push(...inputError(`${path}.weights`, 'at least one positive weight', d.weights).issues);
+      }
+    }
+  }
+  return { issues, value: d };
+}
+
+/**
+ * Validate a spec (parsed JSON) against the schema and the catalog, filling in defaults.
+ * @throws InputError listing every problem found, each with its JSON path.
+ * @example parseSpec({ classes: ['cube'], factors: { yaw: { uniform: [0, 90] } } }, catalog)
+ */
+export function parseSpec(input: unknown, catalog: Catalog): Spec {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw inputError('spec', 'a JSON object', input);
+  }
+  const raw = input as Record<string, unknown>;
+  const issues: InputIssue[] = [];
+  // Factors and holdout get hand-made messages; the rest is checked by zod.
+  const structural = SpecSchema.omit({ factors: true, holdout: true }).safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'factors' && k !== 'holdout')),
+  );
+  if (!structural.success) issues.push(...zodIssues(structural.error, [], raw));
+  const base = structural.success ? structural.data : null;
+
+  const allClasses = catalog.classes.map((c) => c.name);
+  const classes = base?.classes ?? allClasses;
+  if (base?.classes) {
+    const seen = new Set<string>();
+    base.classes.forEach((name, i) => {
+      if (!allClasses.includes(name)) issues.push(...unknownName(`classes[${i}]`, 'class', name, allClasses).issues);
+      if (seen.has(name)) issues.push(...inputError(`classes[${i}]`, 'each class listed once', name).issues);
+      seen.add(name);
+    });
+  }
+
+  const factors: Record<string, Distribution> = {};
+  if (raw.factors !== undefined) {
+    if (typeof raw.factors !== 'object' || raw.factors === null || Array.isArray(raw.factors)) {
+      issues.push(...inputError('factors', 'an object of factor name to distribution', raw.factors).issues);
+    } else {
+      for (const [name, dist] of Object.entries(raw.factors)) {
+        const def = FACTOR_BY_NAME.get(name);
+        if (!def) {
+          issues.push(...unknownName(`factors.${name}`, 'factor', name, FACTOR_NAMES).issues);
+          continue;
+        }
+        const r = checkDistribution(def, dist, `factors.${name}`, catalog, classes);
+        issues.push(...r.issues);
+        if (r.value) factors[name] = r.value;
+      }
+      const asset = factors.asset;
+      if (asset) {
+        const minVariants = Math.min(...classes.map((c) => catalog.classes.find((k) => k.name === c)?.variants.length ?? Infinity));
+        const values = 'const' in asset ? [asset.const] : 'choice' in asset ? asset.choice : 'values' in asset ? asset.values : 'int' in asset ? asset.int : [];
+        for (const v of values) {
+          if (typeof v === 'number' && v >= minVariants) {
+            issues.push(...inputError('factors.asset', `variant indices below ${minVariants} (the fewest variants of any listed class)`, asset).issues);
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  const holdout: Spec['holdout'] = [];
+  if (raw.holdout !== undefined) {
+    if (!Array.isArray(raw.holdout)) issues.push(...inputError('holdout', 'a list of factor combinations', raw.holdout).issues);
+    else {
+      raw.holdout.forEach((combo, i) => {
+        const at = `holdout[${i}]`;
+        if (typeof combo !== 'object' || combo === null || Array.isArray(combo) || Object.keys(combo).length === 0) {
+          issues.push(...inputError(at, 'a non-empty object of factor name to value or [min, max]', combo).issues);
+          return;
+        }
+        for (const [name, value] of Object.entries(combo)) {
+          const def = FACTOR_BY_NAME.get(name);
+          if (!def) {
+            issues.push(...unknownName(`${at}.${name}`, 'factor', name, FACTOR_NAMES).issues);
+            continue;
+          }
+          if (Array.isArray(value)) {
+            if (def.kind === 'category' || value.length !== 2 || value.some((v) => typeof v !== 'number') || value[0] > value[1]) {
+              issues.push(...inputError(`${at}.${name}`, def.kind === 'category' ? 'a name' : '[min, max] with min <= max', value).issues);
+            }
+          } else issues.push(...checkValue(def, value, `${at}.${name}`, catalog, classes));
+        }
+        holdout.push(combo as Spec['holdout'][number]);
+      });
+    }
+  }
+  if (base?.split === 'holdout' && holdout.length === 0) {
+    issues.push(...inputError('split', '"train" unless holdout combinations are listed', 'holdout').issues);
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  const b = base!;
+  return {
+    name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],
+    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split,
+  };
+}
