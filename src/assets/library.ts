@@ -11,9 +11,11 @@ import { TEXTURE_NAMES, TEXTURES } from './textures.js';
 import { partBuilder, type AssetClass } from './kit.js';
 import { toColor, repeatedTexture } from './materials.js';
 import { SHAPE_CLASSES } from './classes/shapes.js';
+import { ANIMAL_CLASSES } from './classes/animals.js';
+import { VEHICLE_CLASSES } from './classes/vehicles.js';
 
 /** Every built-in class, in catalog order. */
-export const BUILTIN_CLASSES: readonly AssetClass[] = [...SHAPE_CLASSES];
+export const BUILTIN_CLASSES: readonly AssetClass[] = [...SHAPE_CLASSES, ...ANIMAL_CLASSES, ...VEHICLE_CLASSES];
 
 /** A built object and how to free it after rendering. */
 export interface BuiltObject {
@@ -47,18 +49,32 @@ function applyMainSurface(m: THREE.MeshStandardMaterial, cls: AssetClass, desc: 
     map = repeatedTexture(texture, desc.texture !== 'default' ? TEXTURES.find((t) => t.name === texture)!.repeat : base.repeat ?? 1);
     if (desc.color === 'default' && desc.texture !== 'default') m.color.lerp(new THREE.Color(1, 1, 1), 0.65);
   }
-  if ((m.map === null) !== (map === null)) m.needsUpdate = true;
   m.map = map;
   m.roughness = desc.roughness ?? base.roughness ?? 0.6;
   m.metalness = desc.metalness ?? base.metalness ?? 0;
 }
 
-const mainPool: THREE.MeshStandardMaterial[] = [];
+const mainPool = new Map<string, THREE.MeshStandardMaterial>();
 
-/** The pooled main material of object slot `slot` (one per object position in a scene). */
-function mainMaterialFor(slot: number): THREE.MeshStandardMaterial {
-  while (mainPool.length <= slot) mainPool.push(new THREE.MeshStandardMaterial());
-  return mainPool[slot];
+/**
+ * The pooled main material of object slot `slot`, textured or not. Separate instances for the two
+ * cases mean a sample never changes a material's program, only its uniforms and texture binding.
+ */
+function mainMaterialFor(slot: number, textured: boolean): THREE.MeshStandardMaterial {
+  const key = `${slot}:${textured}`;
+  let m = mainPool.get(key);
+  if (!m) {
+    m = new THREE.MeshStandardMaterial();
+    if (textured) m.map = repeatedTexture('checker', 1);
+    mainPool.set(key, m);
+  }
+  return m;
+}
+
+/** Whether the main surface of `desc` carries a texture map. */
+function isTextured(cls: AssetClass, desc: ObjectDescription): boolean {
+  const texture = desc.texture !== 'default' ? desc.texture : cls.surface(desc.asset, desc.params).texture;
+  return Boolean(texture && texture !== 'plain' && texture !== 'default');
 }
 
 /** Scale `root` so its largest side is 1, centre its footprint at the origin and rest it on y = 0. */
@@ -77,7 +93,7 @@ export function normalise(root: THREE.Object3D): void {
 
 /** Build an object of `cls` for `desc`, using main-material slot `slot` (its index in the scene). */
 export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot = 0): BuiltObject {
-  const main = mainMaterialFor(slot);
+  const main = mainMaterialFor(slot, isTextured(cls, desc));
   applyMainSurface(main, cls, desc);
   const canonical = new THREE.Group();
   cls.build(partBuilder(canonical, main), desc.asset, desc.params);

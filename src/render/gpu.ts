@@ -2,6 +2,7 @@
  * The GPU device: Dawn's Node binding (npm `webgpu`), the only importer of it. On a machine without
  * a GPU, Dawn's OpenGL ES backend on Mesa's llvmpipe (surfaceless EGL); with a GPU, Vulkan.
  */
+import { existsSync } from 'node:fs';
 import { RenderError } from '../core/errors.js';
 
 /** Which Dawn backend to use; `auto` tries Vulkan on a hardware adapter, then OpenGL ES. */
@@ -34,6 +35,9 @@ async function loadDawn(): Promise<DawnModule> {
   return dawn;
 }
 
+/** Where a Vulkan loader may live; without one, `auto` skips Vulkan (and Dawn's warning about it). */
+const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/local/lib/libvulkan.so.1'];
+
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
@@ -62,7 +66,8 @@ async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requ
  */
 export async function openGpu(backend: Backend = 'auto'): Promise<GpuHandle> {
   const d = await loadDawn();
-  if (backend === 'vulkan' || backend === 'auto') {
+  const hasVulkanLoader = VULKAN_LOADERS.some((p) => existsSync(p));
+  if (backend === 'vulkan' || (backend === 'auto' && hasVulkanLoader)) {
     const handle = await tryBackend(d, 'vulkan', backend === 'auto');
     if (handle) return handle;
     if (backend === 'vulkan') {
@@ -81,6 +86,8 @@ export function installBrowserShims(): void {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: {}, userAgent: 'node' }, configurable: true, writable: true });
   }
   g.self ??= globalThis;
-  g.requestAnimationFrame ??= (cb: (t: number) => void) => setTimeout(() => cb(performance.now()), 16);
-  g.cancelAnimationFrame ??= (id: ReturnType<typeof setTimeout>) => clearTimeout(id);
+  // No display, no refresh: frames advance only when the renderer says so (see renderer.ts). A timer
+  // here would advance three's node frame by wall-clock time and make shadow updates timing-dependent.
+  g.requestAnimationFrame ??= () => 0;
+  g.cancelAnimationFrame ??= () => undefined;
 }

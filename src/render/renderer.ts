@@ -21,7 +21,7 @@ export interface RenderOptions {
 /** Defaults of RenderOptions; the CLI and HTTP read these. */
 export const RENDER_DEFAULTS: Required<RenderOptions> = {
   backend: 'auto',
-  shadowMapSize: 1024,
+  shadowMapSize: 512,
   toneMapping: 'neutral',
 };
 
@@ -38,6 +38,7 @@ export interface SceneRenderer {
   readonly adapter: GpuHandle['adapter'];
   /** three.js revision, for manifests. */
   readonly threeRevision: string;
+  /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order. */
   render(desc: SceneDescription): Promise<Frame>;
   dispose(): void;
 }
@@ -65,34 +66,43 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   }[opts.toneMapping];
   renderer.outputColorSpace = THREE.SRGBColorSpace;
   const stage = new Stage(library, opts.shadowMapSize);
+  // three advances its node frame (which gates per-frame work such as shadow-map updates) from the
+  // animation loop; headless, we advance it once per sample so every render is a fresh frame.
+  const maybeFrame = (renderer as unknown as { _nodes?: { nodeFrame?: { update(): void } } })._nodes?.nodeFrame;
+  if (!maybeFrame) throw new RenderError(`three r${THREE.REVISION}: renderer._nodes.nodeFrame not found; this three version is not supported`);
+  const nodeFrame = maybeFrame;
   let target: THREE_NS.RenderTarget | null = null;
-  let busy = false;
+  let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
+
+  async function renderNow(desc: SceneDescription): Promise<Frame> {
+    if (disposed) throw new RenderError('render: the renderer was disposed');
+    try {
+      const [w, h] = desc.resolution;
+      if (!target || target.width !== w || target.height !== h) {
+        target?.dispose();
+        target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.SRGBColorSpace, depthBuffer: true });
+      }
+      stage.set(desc);
+      nodeFrame.update();
+      renderer.setRenderTarget(null);
+      renderer.setOutputRenderTarget(target);
+      renderer.render(stage.scene, stage.camera);
+      const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
+      return { width: w, height: h, rgba: pixels };
+    } finally {
+      stage.clearObjects();
+    }
+  }
 
   return {
     backend: gpu.backend,
     adapter: gpu.adapter,
     threeRevision: THREE.REVISION,
-    async render(desc) {
-      if (disposed) throw new RenderError('render: the renderer was disposed');
-      if (busy) throw new RenderError('render: one render at a time per renderer (await the previous one)');
-      busy = true;
-      try {
-        const [w, h] = desc.resolution;
-        if (!target || target.width !== w || target.height !== h) {
-          target?.dispose();
-          target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.SRGBColorSpace, depthBuffer: true });
-        }
-        stage.set(desc);
-        renderer.setRenderTarget(null);
-        renderer.setOutputRenderTarget(target);
-        renderer.render(stage.scene, stage.camera);
-        const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
-        return { width: w, height: h, rgba: pixels };
-      } finally {
-        stage.clearObjects();
-        busy = false;
-      }
+    render(desc) {
+      const result = queue.then(() => renderNow(desc));
+      queue = result.catch(() => undefined);
+      return result;
     },
     dispose() {
       if (disposed) return;

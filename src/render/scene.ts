@@ -91,51 +91,61 @@ function buildEnvironment(env: EnvironmentDef): THREE.Group {
   return group;
 }
 
+/** One environment's own scene: backdrop, ambient light, environment map and sun. */
+interface EnvironmentScene {
+  scene: THREE.Scene;
+  sun: THREE.DirectionalLight;
+  def: EnvironmentDef;
+}
+
 /**
- * A reusable stage: one scene, camera and sun, environments cached, objects swapped per sample.
+ * A reusable stage: one three.js scene per environment (built on first use and kept, so the
+ * renderer's per-scene state stays warm), one camera, objects swapped per sample.
  * Not thread-safe: one sample at a time.
  */
 export class Stage {
-  readonly scene = new THREE.Scene();
   readonly camera = new THREE.PerspectiveCamera(40, 1, 0.05, 400);
-  readonly sun = new THREE.DirectionalLight(0xffffff, 1);
-  private readonly environments = new Map<string, THREE.Group>();
-  private readonly envMaps = new Map<string, THREE.Texture>();
-  private current: THREE.Group | null = null;
+  private readonly environments = new Map<string, EnvironmentScene>();
+  private current: EnvironmentScene | null = null;
   private objects: BuiltObject[] = [];
 
-  constructor(private readonly library: AssetLibrary, shadowMapSize = 1024) {
-    this.sun.castShadow = true;
-    this.sun.shadow.mapSize.set(shadowMapSize, shadowMapSize);
-    this.sun.shadow.bias = -0.001;
-    this.sun.shadow.normalBias = 0.03;
-    this.scene.add(this.sun, this.sun.target);
+  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512) {}
+
+  /** The scene of the current sample (valid after set()). */
+  get scene(): THREE.Scene {
+    if (!this.current) throw new Error('Stage.scene: call set() first');
+    return this.current.scene;
+  }
+
+  private environmentScene(name: string): EnvironmentScene {
+    let es = this.environments.get(name);
+    if (!es) {
+      const def = environmentDef(name);
+      const scene = new THREE.Scene();
+      scene.add(buildEnvironment(def));
+      scene.environment = environmentMap(def);
+      scene.environmentIntensity = def.ambient.intensity * 0.6;
+      const sun = new THREE.DirectionalLight(0xffffff, 1);
+      sun.castShadow = true;
+      sun.shadow.mapSize.set(this.shadowMapSize, this.shadowMapSize);
+      sun.shadow.bias = -0.001;
+      sun.shadow.normalBias = 0.03;
+      scene.add(sun, sun.target);
+      es = { scene, sun, def };
+      this.environments.set(name, es);
+    }
+    return es;
   }
 
   /** Set the stage for `desc`; returns the built objects (world bounds included). */
   set(desc: SceneDescription): readonly BuiltObject[] {
     this.clearObjects();
-    const env = environmentDef(desc.environment);
-    let group = this.environments.get(env.name);
-    if (!group) {
-      group = buildEnvironment(env);
-      this.environments.set(env.name, group);
-    }
-    if (this.current !== group) {
-      if (this.current) this.scene.remove(this.current);
-      this.scene.add(group);
-      this.current = group;
-      let map = this.envMaps.get(env.name);
-      if (!map) {
-        map = environmentMap(env);
-        this.envMaps.set(env.name, map);
-      }
-      this.scene.environment = map;
-      this.scene.environmentIntensity = env.ambient.intensity * 0.6;
-    }
+    const es = this.environmentScene(desc.environment);
+    this.current = es;
+    const { scene, sun, def: env } = es;
     for (const [slot, o] of desc.objects.entries()) {
       const built = this.library.buildObject(o, slot);
-      this.scene.add(built.object);
+      scene.add(built.object);
       this.objects.push(built);
     }
     const [w, h] = desc.resolution;
@@ -149,25 +159,26 @@ export class Stage {
 
     const dir = directionFrom(desc.light.azimuth, desc.light.elevation);
     const t = desc.camera.target;
-    const reach = Math.max(2, ...this.objects.map((b) => b.bounds.max.distanceTo(new THREE.Vector3(...t)))) + 0.5;
-    this.sun.position.set(t[0] + dir[0] * 20, t[1] + dir[1] * 20, t[2] + dir[2] * 20);
-    this.sun.target.position.set(...t);
-    this.sun.target.updateMatrixWorld();
-    const sc = this.sun.shadow.camera;
+    const centre = new THREE.Vector3(...t);
+    const reach = Math.max(1.2, ...this.objects.map((b) => Math.max(b.bounds.max.distanceTo(centre), b.bounds.min.distanceTo(centre)))) + 0.3;
+    sun.position.set(t[0] + dir[0] * 20, t[1] + dir[1] * 20, t[2] + dir[2] * 20);
+    sun.target.position.set(...t);
+    sun.target.updateMatrixWorld();
+    const sc = sun.shadow.camera;
     sc.left = -reach; sc.right = reach; sc.top = reach; sc.bottom = -reach;
-    sc.near = 1; sc.far = 40;
+    sc.near = 20 - reach - 1; sc.far = 20 + reach + 1;
     sc.updateProjectionMatrix();
     const k = kelvinToRgb(desc.light.temperature);
     const tint = env.sun.tint ? toColor(env.sun.tint) : new THREE.Color(1, 1, 1);
-    this.sun.color.setRGB(k[0], k[1], k[2], THREE.SRGBColorSpace).multiply(tint);
-    this.sun.intensity = env.sun.intensity * desc.light.intensity;
+    sun.color.setRGB(k[0], k[1], k[2], THREE.SRGBColorSpace).multiply(tint);
+    sun.intensity = env.sun.intensity * desc.light.intensity;
     return this.objects;
   }
 
   /** Remove and free the current sample's objects. */
   clearObjects(): void {
     for (const b of this.objects) {
-      this.scene.remove(b.object);
+      b.object.removeFromParent();
       b.dispose();
     }
     this.objects = [];
@@ -176,8 +187,9 @@ export class Stage {
   /** Free everything the stage holds. */
   dispose(): void {
     this.clearObjects();
-    for (const g of this.environments.values()) {
-      g.traverse((o) => {
+    for (const { scene } of this.environments.values()) {
+      scene.environment?.dispose();
+      scene.traverse((o) => {
         const mesh = o as THREE.Mesh;
         if (mesh.isMesh) {
           mesh.geometry.dispose();
@@ -186,7 +198,5 @@ export class Stage {
       });
     }
     this.environments.clear();
-    for (const t of this.envMaps.values()) t.dispose();
-    this.envMaps.clear();
   }
 }

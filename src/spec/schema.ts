@@ -94,7 +94,7 @@ function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unk
     let received: unknown = input;
     for (const p of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[p as string];
     const path = pathOf(full);
-    const expected = issue.message.replace(/^Invalid input: /, '');
+    const expected = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string|Invalid option): /i, '');
     const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
     return { path, expected, received: got, message: `${path || 'spec'}: ${expected}, got ${got}` };
   });
@@ -191,10 +191,11 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const base = structural.success ? structural.data : null;
 
   const allClasses = catalog.classes.map((c) => c.name);
-  const classes = base?.classes ?? allClasses;
-  if (base?.classes) {
+  const rawClasses = Array.isArray(raw.classes) && raw.classes.every((c) => typeof c === 'string') ? raw.classes as string[] : null;
+  const classes = rawClasses && rawClasses.length > 0 ? rawClasses : allClasses;
+  if (rawClasses) {
     const seen = new Set<string>();
-    base.classes.forEach((name, i) => {
+    rawClasses.forEach((name, i) => {
       if (!allClasses.includes(name)) issues.push(...unknownName(`classes[${i}]`, 'class', name, allClasses).issues);
       if (seen.has(name)) issues.push(...inputError(`classes[${i}]`, 'each class listed once', name).issues);
       seen.add(name);

@@ -1,0 +1,91 @@
+/**
+ * Render benchmark: images/s render-only and end-to-end (render + encode + write) at several
+ * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
+ * Usage: npm run bench:render [-- --quick] [-- --long 10000]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAssetLibrary } from '../src/assets/library.js';
+import { createRenderer } from '../src/render/renderer.js';
+import { parseSpec } from '../src/spec/schema.js';
+import { planSampling, describeSample } from '../src/spec/sample.js';
+import { exportDataset } from '../src/export/export.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const longIdx = args.indexOf('--long');
+const longRun = longIdx >= 0 ? Number(args[longIdx + 1] ?? 10000) : 0;
+const library = createAssetLibrary();
+const catalog = library.catalog();
+const renderer = await createRenderer(library);
+const allClasses = catalog.classes.map((c) => c.name);
+const allEnvs = catalog.environments;
+let peakRss = 0;
+const sampleRss = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
+
+function specFor(size: number, objects: number, count: number) {
+  return parseSpec({
+    name: 'bench', seed: 1, count, resolution: [size, size], classes: allClasses,
+    factors: { objects: { const: objects }, environment: { choice: [...allEnvs] }, texture: { choice: ['default', 'checker', 'wood', 'noise'] } },
+  }, catalog);
+}
+
+async function renderOnly(size: number, objects: number, n: number): Promise<number> {
+  const plan = planSampling(specFor(size, objects, n + 50), catalog);
+  for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i));
+  const t0 = performance.now();
+  for (let i = 20; i < 20 + n; i++) {
+    await renderer.render(describeSample(plan, i));
+    if (i % 50 === 0) sampleRss();
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function endToEnd(size: number, objects: number, n: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-bench-'));
+  try {
+    const spec = specFor(size, objects, n);
+    const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), onProgress: sampleRss });
+    return r.count / r.seconds;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const rows: string[][] = [];
+const sizes = quick ? [64, 224] : [64, 128, 224, 512];
+for (const size of sizes) {
+  for (const objects of [1, 5]) {
+    const n = Math.max(60, Math.round((quick ? 150 : 600) * (224 / Math.max(size, 128)) ** 1.2 / objects ** 0.5));
+    const ro = await renderOnly(size, objects, n);
+    const e2e = await endToEnd(size, objects, n);
+    rows.push([`${size}x${size}`, String(objects), String(n), ro.toFixed(1), e2e.toFixed(1)]);
+    process.stderr.write(`  ${rows.at(-1)!.join('  ')}\n`);
+  }
+}
+const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
+
+if (longRun > 0) {
+  const plan = planSampling(specFor(224, 1, longRun + 1000), catalog);
+  for (let i = 0; i < 1000; i++) await renderer.render(describeSample(plan, i));
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().rss;
+  let max = before;
+  for (let i = 1000; i < 1000 + longRun; i++) {
+    await renderer.render(describeSample(plan, i));
+    if (i % 500 === 0) max = Math.max(max, process.memoryUsage().rss);
+  }
+  (globalThis as { gc?: () => void }).gc?.();
+  const after = process.memoryUsage().rss;
+  console.log(`RSS over ${longRun} renders at 224x224 (after 1000 warm-up): ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB (growth ${((after - before) / 1e6).toFixed(1)} MB, max ${(max / 1e6).toFixed(0)} MB)`);
+}
+renderer.dispose();
+process.exit(0);

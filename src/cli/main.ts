@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * The `synth` command line: export, preview, catalog. Wires the modules together; nothing imports it.
+ * Exit codes: 0 done, 1 runtime failure, 2 bad input (spec, options, output folder), 130 interrupted.
+ */
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { InputError, OutputError, RenderError, inputError } from '../core/errors.js';
+import { createProgressPrinter, formatDuration } from '../core/progress.js';
+import { SYNTH_VERSION } from '../core/version.js';
+import { loadSpec } from '../spec/load.js';
+import { planSampling, describeSample } from '../spec/sample.js';
+import { FACTORS } from '../spec/factors.js';
+import { createAssetLibrary } from '../assets/library.js';
+import { TEXTURES } from '../assets/textures.js';
+import { ENVIRONMENTS } from '../assets/environments.js';
+import { NAMED_COLORS } from '../core/color.js';
+import { BACKENDS, type Backend } from '../render/gpu.js';
+import { RENDER_DEFAULTS, createRenderer } from '../render/renderer.js';
+import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
+import { renderContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
+import { parseCommandArgs, intOption, choiceOption } from './args.js';
+
+/** The spec used when --spec is not given: a small demo dataset. */
+export const DEMO_SPEC_PATH = fileURLToPath(new URL('../../scenes/demo.json', import.meta.url));
+
+const WRITER_FORMATS = ['imagefolder'] as const;
+
+const USAGE = `synth ${SYNTH_VERSION}: labelled synthetic images from factor specs
+
+Usage:
+  synth export  [--spec FILE] --out DIR [--count N] [--seed S] [--shard-index K --num-shards N]
+                [--resume | --overwrite] [--format imagefolder] [--backend auto|opengles|vulkan] [--quiet]
+  synth preview [--spec FILE] --out SHEET.png [--columns 8] [--rows 8] [--tile 128] [--seed S]
+  synth catalog [--json]
+
+Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
+Exit codes: 0 ok, 1 runtime failure, 2 bad input, 130 interrupted.`;
+
+const COMMON = {
+  spec: { type: 'string' as const },
+  out: { type: 'string' as const, short: 'o' },
+  count: { type: 'string' as const },
+  seed: { type: 'string' as const },
+  backend: { type: 'string' as const },
+};
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function commandExport(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('export', argv, {
+    ...COMMON,
+    'shard-index': { type: 'string' }, 'num-shards': { type: 'string' },
+    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    format: { type: 'string' },
+  });
+  if (values.help) return say(USAGE), 0;
+  if (!values.out) throw inputError('--out', 'an output folder', undefined);
+  if (values.resume && values.overwrite) throw inputError('--resume/--overwrite', 'at most one of them', 'both');
+  const numShards = intOption('num-shards', values['num-shards'], 1, 1_000_000) ?? EXPORT_DEFAULTS.numShards;
+  const shardIndex = intOption('shard-index', values['shard-index'], 0, numShards - 1) ?? EXPORT_DEFAULTS.shardIndex;
+  const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
+  for (const f of (values.format ?? 'imagefolder').split(',')) choiceOption('format', f, WRITER_FORMATS, 'imagefolder');
+  const library = createAssetLibrary();
+  const catalog = library.catalog();
+  const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
+    count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
+  });
+  const out = resolve(values.out);
+  const renderer = await createRenderer(library, { backend });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
+  try {
+    if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})\n`);
+    let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
+    const result = await exportDataset({
+      spec, catalog, renderer, out, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
+      signal: controller.signal, onProgress: (p) => { last = p; printer?.update(p); },
+    });
+    if (printer && last) printer.finish(last);
+    say(`wrote ${result.count} samples to ${out} (${result.rendered} rendered, ${result.skipped} already there) in ${formatDuration(result.seconds)}`);
+    return 0;
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') {
+      process.stderr.write(`\n${(err as Error).message}\n`);
+      return 130;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    renderer.dispose();
+  }
+}
+
+async function commandPreview(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('preview', argv, {
+    ...COMMON, columns: { type: 'string' }, rows: { type: 'string' }, tile: { type: 'string' }, 'no-labels': { type: 'boolean' },
+  });
+  if (values.help) return say(USAGE), 0;
+  if (!values.out) throw inputError('--out', 'an output PNG path', undefined);
+  if (!values.out.toLowerCase().endsWith('.png')) throw inputError('--out', 'a path ending in .png', values.out);
+  const columns = intOption('columns', values.columns, 1, 64) ?? CONTACT_SHEET_DEFAULTS.columns;
+  const rows = intOption('rows', values.rows, 1, 64) ?? 8;
+  const tile = intOption('tile', values.tile, 16, 1024) ?? CONTACT_SHEET_DEFAULTS.tile;
+  const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
+  const library = createAssetLibrary();
+  const catalog = library.catalog();
+  const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
+    count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
+  });
+  const plan = planSampling(spec, catalog);
+  const n = Math.min(plan.count, columns * rows);
+  const descs = Array.from({ length: n }, (_, i) => describeSample(plan, i));
+  const renderer = await createRenderer(library, { backend });
+  try {
+    const { width, height } = await renderContactSheet(renderer, descs, resolve(values.out), { columns, tile, labels: !values['no-labels'] });
+    say(`wrote ${values.out}: ${n} samples, ${width}x${height}`);
+    return 0;
+  } finally {
+    renderer.dispose();
+  }
+}
+
+function range(r: readonly [number, number] | undefined): string {
+  return r ? `[${r[0]}, ${r[1]}]` : '';
+}
+
+async function commandCatalog(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('catalog', argv, { json: { type: 'boolean' } });
+  if (values.help) return say(USAGE), 0;
+  const library = createAssetLibrary();
+  const catalog = library.catalog();
+  const factors = FACTORS.map((f) => ({ name: f.name, kind: f.kind, unit: f.unit ?? null, range: f.range ?? null, domain: f.domain ?? null, perObject: f.perObject, default: f.default, doc: f.doc }));
+  if (values.json) {
+    say(JSON.stringify({ classes: catalog.classes, factors, textures: TEXTURES.map((t) => ({ name: t.name, doc: t.doc })), environments: ENVIRONMENTS.map((e) => ({ name: e.name, doc: e.doc })), colors: NAMED_COLORS }, null, 2));
+    return 0;
+  }
+  say(`Classes (${catalog.classes.length}):`);
+  for (const c of catalog.classes) {
+    const params = Object.entries(c.params).map(([k, r]) => `${k} ${range(r)}`).join(', ');
+    say(`  ${c.name.padEnd(16)} ${c.family.padEnd(10)} variants: ${c.variants.join(', ')}${params ? `; params: ${params}` : ''}`);
+  }
+  say(`\nFactors (${FACTORS.length}):`);
+  for (const f of factors) {
+    const domain = f.domain ? `names from ${f.domain}` : `${f.kind} ${range(f.range ?? undefined)}${f.unit ? ` ${f.unit}` : ''}`;
+    say(`  ${f.name.padEnd(18)} ${domain.padEnd(28)} default ${f.default ? JSON.stringify(f.default) : '(asset/class)'}  ${f.doc}`);
+  }
+  say(`\nTextures (${TEXTURES.length + 1}): default, ${TEXTURES.map((t) => t.name).join(', ')}`);
+  say(`Environments (${ENVIRONMENTS.length}): ${ENVIRONMENTS.map((e) => e.name).join(', ')}`);
+  say(`Colours: default, ${Object.keys(NAMED_COLORS).join(', ')}, or #rrggbb`);
+  return 0;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  export: commandExport,
+  preview: commandPreview,
+  catalog: commandCatalog,
+};
+
+/** Run the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') return say(USAGE), 0;
+  if (command === '--version' || command === 'version') return say(SYNTH_VERSION), 0;
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw inputError('command', `one of ${Object.keys(COMMANDS).join(', ')}`, command);
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof InputError || err instanceof OutputError || err instanceof RangeError || err instanceof TypeError && /expected/.test(err.message)) {
+      process.stderr.write(`synth ${command}: ${err.message.split('\n').join(`\nsynth ${command}: `)}\n`);
+      return 2;
+    }
+    if (err instanceof RenderError) {
+      process.stderr.write(`synth ${command}: render failure: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`synth ${command}: unexpected failure: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  // Dawn keeps handles open after the renderer is disposed: exit explicitly once the work is done.
+  main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}

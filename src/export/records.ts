@@ -1,0 +1,50 @@
+/** Per-sample metadata records and their CSV form (pure functions). */
+import type { SceneDescription } from '../spec/sample.js';
+import type { FactorValue } from '../spec/schema.js';
+import { FACTOR_NAMES } from '../spec/factors.js';
+
+/** One line of metadata.jsonl. */
+export interface SampleRecord {
+  id: string;
+  index: number;
+  seed: number;
+  /** Path of the image relative to the dataset root. */
+  file: string;
+  class: string;
+  label: number;
+  factors: Record<string, FactorValue>;
+  objects: SceneDescription['objects'];
+  camera: SceneDescription['camera'];
+  light: SceneDescription['light'];
+  sha256: string;
+  bytes: number;
+}
+
+/** Build the record of a rendered sample. */
+export function makeRecord(desc: SceneDescription, file: string, sha256: string, bytes: number): SampleRecord {
+  const first = desc.objects[0];
+  return {
+    id: desc.id, index: desc.index, seed: desc.seed, file, class: first.class, label: first.classIndex,
+    factors: desc.factors, objects: desc.objects, camera: desc.camera, light: desc.light, sha256, bytes,
+  };
+}
+
+/** Columns of factors.csv: identity first, then every factor in canonical order. */
+export const CSV_COLUMNS: readonly string[] = ['id', 'index', 'file', 'label', 'seed', 'asset_name', ...FACTOR_NAMES.filter((n) => n !== 'asset' && n !== 'class'), 'class', 'asset'];
+
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6)) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The CSV header line. */
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.join(',')}\n`;
+}
+
+/** One CSV line of a record. */
+export function csvRow(r: SampleRecord): string {
+  const values: Record<string, unknown> = { ...r.factors, id: r.id, index: r.index, file: r.file, label: r.label, seed: r.seed, asset_name: r.objects[0].assetName };
+  return `${CSV_COLUMNS.map((c) => csvCell(values[c])).join(',')}\n`;
+}

@@ -1,0 +1,141 @@
+import test from 'ava';
+import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createAssetLibrary } from '../../src/assets/library.js';
+import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js';
+import { parseSpec } from '../../src/spec/schema.js';
+import { exportDataset } from '../../src/export/export.js';
+import { OutputError } from '../../src/core/errors.js';
+
+const library = createAssetLibrary();
+const catalog = library.catalog();
+let renderer: SceneRenderer;
+test.before(async () => { renderer = await createRenderer(library); });
+test.after.always(() => renderer?.dispose());
+
+const tiny = parseSpec({
+  name: 'tiny', seed: 3, count: 12, resolution: [48, 48], classes: ['cube', 'sphere', 'cone'],
+  factors: { color: { choice: ['red', 'blue', 'green'] }, environment: { choice: ['studio', 'meadow'] }, texture: { choice: ['default', 'checker'] } },
+}, catalog);
+
+async function tmp(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'synth-export-'));
+}
+
+/** Every file under `dir` (relative path -> sha256), sorted. */
+async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (d: string, rel: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
+      else out[`${rel}${e.name}`] = createHash('sha256').update(await readFile(join(d, e.name))).digest('hex');
+    }
+  };
+  await walk(dir, '');
+  return Object.fromEntries(Object.entries(out).sort());
+}
+
+test('an export writes the ImageFolder layout, metadata, CSV and manifest', async (t) => {
+  const out = join(await tmp(), 'ds');
+  const r = await exportDataset({ spec: tiny, catalog, renderer, out });
+  t.is(r.count, 12);
+  t.is(r.rendered, 12);
+  const files = await tree(out);
+  const images = Object.keys(files).filter((f) => f.startsWith('images/'));
+  t.is(images.length, 12);
+  t.true(images.every((f) => /^images\/(cube|sphere|cone)\/\d{8}\.png$/.test(f)), images.join(','));
+  const lines = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  t.is(lines.length, 12);
+  t.deepEqual(lines.map((l) => l.index), [...Array(12).keys()], 'records in index order');
+  for (const rec of lines) {
+    t.is(rec.file, `images/${rec.class}/${rec.id}.png`);
+    t.is(rec.label, tiny.classes.indexOf(rec.class));
+    t.is(rec.seed, 3);
+    t.is(files[rec.file], rec.sha256, 'record carries the image sha256');
+    for (const f of ['yaw', 'color', 'environment', 'light.azimuth', 'camera.distance']) t.not(rec.factors[f], undefined, `factor ${f} recorded`);
+  }
+  const csv = (await readFile(join(out, 'factors.csv'), 'utf8')).trim().split('\n');
+  t.is(csv.length, 13, 'header + one row per image');
+  t.true(csv[0].startsWith('id,index,file,label,seed'));
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+  t.is(manifest.count, 12);
+  t.is(manifest.seed, 3);
+  t.is(Object.values(manifest.counts as Record<string, number>).reduce((a, b) => a + b, 0), 12);
+  t.is(manifest.files['metadata.jsonl'].sha256, files['metadata.jsonl']);
+  t.truthy(manifest.versions.three);
+  t.false(Object.keys(files).some((f) => f.includes('.synth-progress') || f.endsWith('.tmp')), 'no journal or temp files left');
+});
+
+test('two exports of the same spec are byte-identical', async (t) => {
+  const dir = await tmp();
+  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'a') });
+  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'b') });
+  t.deepEqual(await tree(join(dir, 'a')), await tree(join(dir, 'b')));
+});
+
+test('the union of shards equals the single-run dataset', async (t) => {
+  const dir = await tmp();
+  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'whole') });
+  const whole = await tree(join(dir, 'whole'));
+  const union: Record<string, string> = {};
+  const records: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, `s${k}`), shardIndex: k, numShards: 3 });
+    const part = await tree(join(dir, `s${k}`));
+    for (const [f, h] of Object.entries(part)) if (f.startsWith('images/')) {
+      t.is(union[f], undefined, `${f} in two shards`);
+      union[f] = h;
+    }
+    records.push(...(await readFile(join(dir, `s${k}`, 'metadata.jsonl'), 'utf8')).trim().split('\n'));
+  }
+  const wholeImages = Object.fromEntries(Object.entries(whole).filter(([f]) => f.startsWith('images/')));
+  t.deepEqual(Object.fromEntries(Object.entries(union).sort()), wholeImages);
+  t.is(`${records.join('\n')}\n`, await readFile(join(dir, 'whole', 'metadata.jsonl'), 'utf8'), 'concatenated shard metadata equals the whole');
+});
+
+test('a non-empty folder is refused; --overwrite only replaces a synth dataset', async (t) => {
+  const dir = await tmp();
+  const foreign = join(dir, 'foreign');
+  await mkdir(foreign);
+  await writeFile(join(foreign, 'notes.txt'), 'precious');
+  await t.throwsAsync(exportDataset({ spec: tiny, catalog, renderer, out: foreign }), { instanceOf: OutputError, message: /is not empty: pass --resume .* or --overwrite/ });
+  await t.throwsAsync(exportDataset({ spec: tiny, catalog, renderer, out: foreign, overwrite: true }), { instanceOf: OutputError, message: /does not hold a synth dataset/ });
+  t.is(await readFile(join(foreign, 'notes.txt'), 'utf8'), 'precious', 'nothing lost');
+  const ds = join(dir, 'ds');
+  await exportDataset({ spec: tiny, catalog, renderer, out: ds });
+  const r = await exportDataset({ spec: tiny, catalog, renderer, out: ds, overwrite: true });
+  t.is(r.rendered, 12);
+});
+
+test('resume after an interruption gives the same dataset', async (t) => {
+  const dir = await tmp();
+  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'clean') });
+  const controller = new AbortController();
+  let seen = 0;
+  await t.throwsAsync(exportDataset({
+    spec: tiny, catalog, renderer, out: join(dir, 'cut'), signal: controller.signal,
+    onProgress: (p) => { seen = p.done; if (p.done >= 5) controller.abort(); },
+  }), { name: 'AbortError' });
+  t.true(seen >= 5 && seen < 12);
+  const r = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
+  t.true(r.skipped >= 5, `skipped ${r.skipped} finished samples`);
+  t.is(r.skipped + r.rendered, 12);
+  t.deepEqual(await tree(join(dir, 'cut')), await tree(join(dir, 'clean')));
+  const again = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
+  t.is(again.rendered, 0, 'resuming a finished export renders nothing');
+  const other = parseSpec({ ...tiny, seed: 4 }, catalog);
+  await t.throwsAsync(exportDataset({ spec: other, catalog, renderer, out: join(dir, 'cut'), resume: true }), { instanceOf: OutputError, message: /different spec/ });
+});
+
+test('jpeg and webp formats', async (t) => {
+  const dir = await tmp();
+  for (const [format, magic] of [['jpeg', 'ffd8ff'], ['webp', '52494646']] as const) {
+    const s = parseSpec({ ...tiny, count: 2, format }, catalog);
+    await exportDataset({ spec: s, catalog, renderer, out: join(dir, format) });
+    const rec = JSON.parse((await readFile(join(dir, format, 'metadata.jsonl'), 'utf8')).split('\n')[0]);
+    const bytes = await readFile(join(dir, format, rec.file));
+    t.is(bytes.subarray(0, magic.length / 2).toString('hex'), magic, `${format} file starts with its magic bytes`);
+  }
+});

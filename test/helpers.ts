@@ -1,0 +1,21 @@
+/** Shared test fixtures: a plain-data catalog for spec tests, and a spec builder. */
+import { parseSpec, type Spec } from '../src/spec/schema.js';
+import type { Catalog } from '../src/spec/catalog.js';
+import { TEXTURE_NAMES } from '../src/assets/textures.js';
+import { ENVIRONMENT_NAMES } from '../src/assets/environments.js';
+import { NAMED_COLORS } from '../src/core/color.js';
+
+/** A catalog of the five geometric shapes and the real textures, colours and environments. */
+export const catalog: Catalog = {
+  classes: ['cube', 'sphere', 'cylinder', 'cone', 'torus'].map((name) => ({
+    name, family: 'shape', variants: ['rubber', 'metal', 'plastic'], params: { size: [0.9, 1.1] as const },
+  })),
+  textures: TEXTURE_NAMES,
+  colors: Object.keys(NAMED_COLORS),
+  environments: ENVIRONMENT_NAMES,
+};
+
+/** A validated spec from a partial object. */
+export function spec(partial: Record<string, unknown>): Spec {
+  return parseSpec(partial, catalog);
+}

@@ -1,0 +1,105 @@
+import test from 'ava';
+import * as THREE from 'three';
+import { createAssetLibrary } from '../../src/assets/library.js';
+import { createRenderer, type SceneRenderer, type Frame } from '../../src/render/renderer.js';
+import { cameraPosition } from '../../src/render/scene.js';
+import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
+
+const library = createAssetLibrary();
+let renderer: SceneRenderer;
+
+test.before(async () => {
+  renderer = await createRenderer(library);
+});
+test.after.always(() => renderer?.dispose());
+
+function object(cls: string, color: string, x: number, z = 0): ObjectDescription {
+  return {
+    class: cls, classIndex: 0, asset: 0, assetName: 'rubber', params: { stretch: 1, squash: 1, aspect: 1, tube: 0.15 },
+    position: [x, 0, z], yaw: 0, pitch: 0, roll: 0, scale: 1, texture: 'plain', color, roughness: 0.8, metalness: 0,
+  };
+}
+
+function scene(objects: ObjectDescription[], over: Partial<SceneDescription> = {}): SceneDescription {
+  return {
+    id: 't', index: 0, seed: 0, resolution: [160, 120], environment: 'studio',
+    light: { intensity: 1, azimuth: 30, elevation: 60, temperature: 6500 },
+    camera: { distance: 5, elevation: 10, azimuth: 0, fov: 40, target: [0, 0.5, 0] },
+    objects, factors: {}, ...over,
+  };
+}
+
+function pixel(f: Frame, x: number, y: number): [number, number, number] {
+  const o = (Math.round(y) * f.width + Math.round(x)) * 4;
+  return [f.rgba[o], f.rgba[o + 1], f.rgba[o + 2]];
+}
+
+/** Pixel coordinates (x right, y down) of a world point seen by the description's camera. */
+function project(desc: SceneDescription, p: [number, number, number]): [number, number] {
+  const cam = new THREE.PerspectiveCamera(desc.camera.fov, desc.resolution[0] / desc.resolution[1], 0.05, 400);
+  cam.position.set(...cameraPosition(desc.camera));
+  cam.lookAt(...desc.camera.target);
+  cam.updateMatrixWorld(true);
+  const v = new THREE.Vector3(...p).project(cam);
+  return [(v.x + 1) / 2 * desc.resolution[0], (1 - v.y) / 2 * desc.resolution[1]];
+}
+
+test('objects appear where the camera says, not mirrored', async (t) => {
+  const desc = scene([object('cube', 'red', -1), object('cube', 'blue', 1)]);
+  const f = await renderer.render(desc);
+  t.is(f.width, 160);
+  t.is(f.height, 120);
+  t.is(f.rgba.length, 160 * 120 * 4);
+  const [rx, ry] = project(desc, [-1, 0.5, 0]);
+  const [bx, by] = project(desc, [1, 0.5, 0]);
+  t.true(rx < bx, 'the object at -x is on the left');
+  const red = pixel(f, rx, ry);
+  const blue = pixel(f, bx, by);
+  t.true(red[0] > red[2] + 40 && red[0] > red[1] + 40, `red cube at its projected centre, got ${red}`);
+  t.true(blue[2] > blue[0] + 40, `blue cube at its projected centre, got ${blue}`);
+  // From behind (azimuth 180) the two swap sides.
+  const behind = { ...desc, camera: { ...desc.camera, azimuth: 180 } };
+  const g = await renderer.render(behind);
+  const [rx2, ry2] = project(behind, [-1, 0.5, 0]);
+  t.true(rx2 > 80, 'seen from behind, the -x object is on the right');
+  const red2 = pixel(g, rx2, ry2);
+  t.true(red2[0] > red2[2] + 40, `red cube on the right from behind, got ${red2}`);
+});
+
+test('background where no object is, and the image is not upside down', async (t) => {
+  const desc = scene([object('sphere', 'red', 0)], { environment: 'meadow', camera: { distance: 5, elevation: 8, azimuth: 0, fov: 40, target: [0, 0.5, 0] } });
+  const f = await renderer.render(desc);
+  const top = pixel(f, 5, 2);
+  const bottom = pixel(f, 5, f.height - 3);
+  t.true(top[2] > top[1] && top[2] > top[0], `top-left corner is blue sky, got ${top}`);
+  t.true(bottom[1] > bottom[2] && bottom[1] > bottom[0], `bottom-left corner is green grass, got ${bottom}`);
+  const studio = await renderer.render(scene([object('sphere', 'red', 0)]));
+  const corner = pixel(studio, 3, 3);
+  t.true(Math.max(...corner) - Math.min(...corner) < 12 && corner[0] > 120, `studio backdrop is light grey, got ${corner}`);
+});
+
+test('output is sRGB-encoded and tone-mapped: a mid-grey object is not crushed to black', async (t) => {
+  const desc = scene([object('cube', '#808080', 0)], { camera: { distance: 3.2, elevation: 5, azimuth: 30, fov: 40, target: [0, 0.5, 0] } });
+  const f = await renderer.render(desc);
+  const [x, y] = project(desc, [0, 0.5, 0.5]);
+  const p = pixel(f, x, y);
+  t.true(p[0] > 60 && p[0] < 250, `lit grey face has a mid value in sRGB, got ${p}`);
+});
+
+test('same description, same pixels; renders reuse one renderer', async (t) => {
+  const desc = scene([object('torus', 'green', 0)]);
+  const a = await renderer.render(desc);
+  for (let i = 0; i < 30; i++) await renderer.render(scene([object('cone', 'yellow', 0)], { resolution: [64 + i, 64] }));
+  const b = await renderer.render(desc);
+  t.deepEqual(Buffer.from(a.rgba), Buffer.from(b.rgba), 'identical bytes');
+});
+
+test('shadows: the ground beside an object, away from the sun, is darker than the open ground', async (t) => {
+  const desc = scene([object('cube', 'white', 0)], { light: { intensity: 1.5, azimuth: 90, elevation: 35, temperature: 6500 }, camera: { distance: 6, elevation: 60, azimuth: 0, fov: 40, target: [0, 0, 0] } });
+  const f = await renderer.render(desc);
+  const [sx, sy] = project(desc, [-1.2, 0, 0]); // shadow side (sun at +x)
+  const [lx, ly] = project(desc, [1.6, 0, 0.8]); // open ground
+  const shade = pixel(f, sx, sy);
+  const lit = pixel(f, lx, ly);
+  t.true(shade[0] + 15 < lit[0], `shadowed ground ${shade} darker than lit ground ${lit}`);
+});
