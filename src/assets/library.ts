@@ -13,9 +13,13 @@ import { toColor, repeatedTexture } from './materials.js';
 import { SHAPE_CLASSES } from './classes/shapes.js';
 import { ANIMAL_CLASSES } from './classes/animals.js';
 import { VEHICLE_CLASSES } from './classes/vehicles.js';
+import { FURNITURE_CLASSES } from './classes/furniture.js';
+import { HOUSEHOLD_CLASSES } from './classes/household.js';
+import { PLANT_CLASSES } from './classes/plants.js';
+import { BUILDING_CLASSES } from './classes/buildings.js';
 
 /** Every built-in class, in catalog order. */
-export const BUILTIN_CLASSES: readonly AssetClass[] = [...SHAPE_CLASSES, ...ANIMAL_CLASSES, ...VEHICLE_CLASSES];
+export const BUILTIN_CLASSES: readonly AssetClass[] = [...SHAPE_CLASSES, ...ANIMAL_CLASSES, ...VEHICLE_CLASSES, ...FURNITURE_CLASSES, ...HOUSEHOLD_CLASSES, ...PLANT_CLASSES, ...BUILDING_CLASSES];
 
 /** A built object and how to free it after rendering. */
 export interface BuiltObject {
@@ -50,6 +54,8 @@ function applyMainSurface(m: THREE.MeshStandardMaterial, cls: AssetClass, desc: 
     if (desc.color === 'default' && desc.texture !== 'default') m.color.lerp(new THREE.Color(1, 1, 1), 0.65);
   }
   m.map = map;
+  // The texture factor as given: user (glTF) classes keep their own texture only for `default`.
+  m.userData.textureFactor = desc.texture;
   m.roughness = desc.roughness ?? base.roughness ?? 0.6;
   m.metalness = desc.metalness ?? base.metalness ?? 0;
 }

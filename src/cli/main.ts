@@ -11,30 +11,38 @@ import { SYNTH_VERSION } from '../core/version.js';
 import { loadSpec } from '../spec/load.js';
 import { planSampling, describeSample } from '../spec/sample.js';
 import { FACTORS } from '../spec/factors.js';
-import { createAssetLibrary } from '../assets/library.js';
+import { commandAssets, loadLibrary, ASSETS_USAGE } from './assets-command.js';
 import { TEXTURES } from '../assets/textures.js';
 import { ENVIRONMENTS } from '../assets/environments.js';
 import { NAMED_COLORS } from '../core/color.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS, createRenderer } from '../render/renderer.js';
 import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
+import { parseFormats } from '../export/manifest.js';
+import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
+import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.js';
 import { renderContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
 import { parseCommandArgs, intOption, choiceOption } from './args.js';
 
 /** The spec used when --spec is not given: a small demo dataset. */
 export const DEMO_SPEC_PATH = fileURLToPath(new URL('../../scenes/demo.json', import.meta.url));
 
-const WRITER_FORMATS = ['imagefolder'] as const;
-
 const USAGE = `synth ${SYNTH_VERSION}: labelled synthetic images from factor specs
 
 Usage:
   synth export  [--spec FILE] --out DIR [--count N] [--seed S] [--shard-index K --num-shards N]
-                [--resume | --overwrite] [--format imagefolder] [--backend auto|opengles|vulkan] [--quiet]
-  synth preview [--spec FILE] --out SHEET.png [--columns 8] [--rows 8] [--tile 128] [--seed S]
-  synth catalog [--json]
+                [--resume | --overwrite] [--format imagefolder,coco,webdataset] [--shard-size 1000]
+                [--root DIR] [--backend auto|opengles|vulkan] [--quiet] [--assets DIR]
+  synth preview [--spec FILE] --out SHEET.png [--columns 8] [--rows 8] [--tile 128] [--seed S] [--assets DIR]
+  synth catalog [--json] [--assets DIR]
+${DATASET_USAGE}
+${ASSETS_USAGE}
 
 Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
+--assets DIR adds user classes from DIR/<class>/<asset>.glb|.gltf (class = folder, variants = files,
+sorted; a class named like a built-in one replaces it; unreadable files are skipped with a warning).
+The factors texture/color/roughness/metalness act on a user asset's main material: the glTF
+material covering the largest surface area.
 Exit codes: 0 ok, 1 runtime failure, 2 bad input, 130 interrupted.`;
 
 const COMMON = {
@@ -43,6 +51,7 @@ const COMMON = {
   count: { type: 'string' as const },
   seed: { type: 'string' as const },
   backend: { type: 'string' as const },
+  assets: { type: 'string' as const },
 };
 
 function say(line: string): void {
@@ -54,7 +63,7 @@ async function commandExport(argv: string[]): Promise<number> {
     ...COMMON,
     'shard-index': { type: 'string' }, 'num-shards': { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
-    format: { type: 'string' },
+    format: { type: 'string' }, 'shard-size': { type: 'string' }, root: { type: 'string' },
   });
   if (values.help) return say(USAGE), 0;
   if (!values.out) throw inputError('--out', 'an output folder', undefined);
@@ -62,13 +71,14 @@ async function commandExport(argv: string[]): Promise<number> {
   const numShards = intOption('num-shards', values['num-shards'], 1, 1_000_000) ?? EXPORT_DEFAULTS.numShards;
   const shardIndex = intOption('shard-index', values['shard-index'], 0, numShards - 1) ?? EXPORT_DEFAULTS.shardIndex;
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
-  for (const f of (values.format ?? 'imagefolder').split(',')) choiceOption('format', f, WRITER_FORMATS, 'imagefolder');
-  const library = createAssetLibrary();
+  const formats = values.format === undefined ? EXPORT_DEFAULTS.formats : parseFormats(values.format);
+  const shardSize = intOption('shard-size', values['shard-size'], 1, 100_000_000) ?? EXPORT_DEFAULTS.shardSize;
+  const library = await loadLibrary(values.assets);
   const catalog = library.catalog();
   const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
     count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
   });
-  const out = resolve(values.out);
+  const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   const renderer = await createRenderer(library, { backend });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -79,11 +89,12 @@ async function commandExport(argv: string[]): Promise<number> {
     if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})\n`);
     let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
     const result = await exportDataset({
-      spec, catalog, renderer, out, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
+      spec, catalog, renderer, out, formats, shardSize, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
       signal: controller.signal, onProgress: (p) => { last = p; printer?.update(p); },
     });
     if (printer && last) printer.finish(last);
     say(`wrote ${result.count} samples to ${out} (${result.rendered} rendered, ${result.skipped} already there) in ${formatDuration(result.seconds)}`);
+    if (spec.labels.length > 0 && result.labelled < result.count) process.stderr.write(`warning: the spec asks for labels (${spec.labels.join(', ')}) but the renderer gave them for ${result.labelled} of ${result.count} samples\n`);
     return 0;
   } catch (err) {
     if ((err as Error).name === 'AbortError') {
@@ -109,7 +120,7 @@ async function commandPreview(argv: string[]): Promise<number> {
   const rows = intOption('rows', values.rows, 1, 64) ?? 8;
   const tile = intOption('tile', values.tile, 16, 1024) ?? CONTACT_SHEET_DEFAULTS.tile;
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
-  const library = createAssetLibrary();
+  const library = await loadLibrary(values.assets);
   const catalog = library.catalog();
   const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
     count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
@@ -132,9 +143,9 @@ function range(r: readonly [number, number] | undefined): string {
 }
 
 async function commandCatalog(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('catalog', argv, { json: { type: 'boolean' } });
+  const { values } = parseCommandArgs('catalog', argv, { json: { type: 'boolean' }, assets: { type: 'string' } });
   if (values.help) return say(USAGE), 0;
-  const library = createAssetLibrary();
+  const library = await loadLibrary(values.assets);
   const catalog = library.catalog();
   const factors = FACTORS.map((f) => ({ name: f.name, kind: f.kind, unit: f.unit ?? null, range: f.range ?? null, domain: f.domain ?? null, perObject: f.perObject, default: f.default, doc: f.doc }));
   if (values.json) {
@@ -161,6 +172,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   export: commandExport,
   preview: commandPreview,
   catalog: commandCatalog,
+  assets: (argv) => commandAssets(argv, USAGE),
+  verify: (argv) => commandVerify(argv, USAGE),
+  merge: (argv) => commandMerge(argv, USAGE),
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */

@@ -2,6 +2,28 @@
 import type { SceneDescription } from '../spec/sample.js';
 import type { FactorValue } from '../spec/schema.js';
 import { FACTOR_NAMES } from '../spec/factors.js';
+import type { CameraLabel, ObjectLabel } from '../labels/types.js';
+
+/** Per-sample label files, by kind: `<id>.<kind>.png`. */
+export const LABEL_FILE_KINDS = ['seg', 'sem', 'depth', 'normals'] as const;
+export type LabelFileKind = (typeof LABEL_FILE_KINDS)[number];
+
+/** A file written for a sample, with what verify checks. */
+export interface FileRef {
+  /** Path relative to the dataset root (or member name inside a tar shard). */
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** The labels of a sample as recorded in its metadata (the pixel maps live in `files`). */
+export interface RecordLabels {
+  objects: ObjectLabel[];
+  camera: CameraLabel;
+  /** Scene units per count of the 16-bit depth PNG (0 = no depth); present with depth. */
+  depth_scale?: number;
+  files: Partial<Record<LabelFileKind, FileRef>>;
+}
 
 /** One line of metadata.jsonl. */
 export interface SampleRecord {
@@ -18,15 +40,24 @@ export interface SampleRecord {
   light: SceneDescription['light'];
   sha256: string;
   bytes: number;
+  /** Present when the renderer produced labels for this sample. */
+  labels?: RecordLabels;
 }
 
 /** Build the record of a rendered sample. */
-export function makeRecord(desc: SceneDescription, file: string, sha256: string, bytes: number): SampleRecord {
+export function makeRecord(desc: SceneDescription, file: string, sha256: string, bytes: number, labels?: RecordLabels): SampleRecord {
   const first = desc.objects[0];
   return {
     id: desc.id, index: desc.index, seed: desc.seed, file, class: first.class, label: first.classIndex,
     factors: desc.factors, objects: desc.objects, camera: desc.camera, light: desc.light, sha256, bytes,
+    ...(labels ? { labels } : {}),
   };
+}
+
+/** Every file a record names: the image, then its label files. */
+export function recordFiles(r: SampleRecord): FileRef[] {
+  const labelFiles = LABEL_FILE_KINDS.flatMap((k) => r.labels?.files[k] ?? []);
+  return [{ file: r.file, sha256: r.sha256, bytes: r.bytes }, ...labelFiles];
 }
 
 /** Columns of factors.csv: identity first, then every factor in canonical order. */

@@ -8,6 +8,8 @@ import { Stage } from './scene.js';
 import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
+import { LabelRenderer } from './labels.js';
+import type { LabelPass, LabelSet } from '../labels/types.js';
 
 /** Options of createRenderer. */
 export interface RenderOptions {
@@ -25,11 +27,18 @@ export const RENDER_DEFAULTS: Required<RenderOptions> = {
   toneMapping: 'neutral',
 };
 
-/** A rendered frame: RGBA8 pixels, rows top-down, sRGB. */
+/** A rendered frame: RGBA8 pixels, rows top-down, sRGB; with `labels` when label passes were asked for. */
 export interface Frame {
   width: number;
   height: number;
   rgba: Uint8Array;
+  labels?: LabelSet;
+}
+
+/** Per-call options of SceneRenderer.render. */
+export interface FrameOptions {
+  /** Label passes to render with the image (see LABEL_PASSES); none by default. */
+  labels?: readonly LabelPass[];
 }
 
 /** A renderer bound to one GPU device and one asset library. */
@@ -39,7 +48,7 @@ export interface SceneRenderer {
   /** three.js revision, for manifests. */
   readonly threeRevision: string;
   /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order. */
-  render(desc: SceneDescription): Promise<Frame>;
+  render(desc: SceneDescription, options?: FrameOptions): Promise<Frame>;
   dispose(): void;
 }
 
@@ -73,9 +82,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const nodeFrame = maybeFrame;
   let target: THREE_NS.RenderTarget | null = null;
   let queue: Promise<unknown> = Promise.resolve();
+  let labelRenderer: LabelRenderer | null = null;
   let disposed = false;
 
-  async function renderNow(desc: SceneDescription): Promise<Frame> {
+  async function renderNow(desc: SceneDescription, options: FrameOptions): Promise<Frame> {
     if (disposed) throw new RenderError('render: the renderer was disposed');
     try {
       const [w, h] = desc.resolution;
@@ -83,13 +93,22 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
         target?.dispose();
         target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.SRGBColorSpace, depthBuffer: true });
       }
-      stage.set(desc);
+      const built = stage.set(desc);
       nodeFrame.update();
       renderer.setRenderTarget(null);
       renderer.setOutputRenderTarget(target);
       renderer.render(stage.scene, stage.camera);
       const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
-      return { width: w, height: h, rgba: pixels };
+      const frame: Frame = { width: w, height: h, rgba: pixels };
+      if (options.labels && options.labels.length > 0) {
+        labelRenderer ??= new LabelRenderer(renderer);
+        frame.labels = await labelRenderer.render({
+          scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels,
+          objects: built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex })),
+          isSky: (mesh) => mesh.userData.labelSky === true,
+        });
+      }
+      return frame;
     } finally {
       stage.clearObjects();
     }
@@ -99,8 +118,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     backend: gpu.backend,
     adapter: gpu.adapter,
     threeRevision: THREE.REVISION,
-    render(desc) {
-      const result = queue.then(() => renderNow(desc));
+    render(desc, options = {}) {
+      const result = queue.then(() => renderNow(desc, options));
       queue = result.catch(() => undefined);
       return result;
     },
@@ -109,6 +128,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       void gpu.gpu; // keeps the Dawn instance alive for the renderer's lifetime
       disposed = true;
       stage.dispose();
+      labelRenderer?.dispose();
       target?.dispose();
       renderer.dispose();
       gpu.device.destroy();

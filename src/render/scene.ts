@@ -5,9 +5,12 @@
 import * as THREE from 'three';
 import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary, BuiltObject } from '../assets/library.js';
-import { environmentDef, type EnvironmentDef } from '../assets/environments.js';
+import { mergeGeometries } from 'three/addons/utils/BufferGeometryUtils.js';
+import { environmentDef, backgroundImage, type EnvironmentDef, type EnvSurface, type RoomDef } from '../assets/environments.js';
 import { toColor, makeMaterial } from '../assets/materials.js';
+import { texturePixels, TEXTURES } from '../assets/textures.js';
 import { kelvinToRgb } from '../core/color.js';
+import { rngFor } from '../core/random.js';
 
 const deg = Math.PI / 180;
 
@@ -24,24 +27,264 @@ export function cameraPosition(camera: SceneDescription['camera']): [number, num
   return [camera.target[0] + d[0] * camera.distance, camera.target[1] + d[1] * camera.distance, camera.target[2] + d[2] * camera.distance];
 }
 
-/** Vertex-coloured sky dome from zenith to horizon colour. */
+/**
+ * Vertex-coloured sky dome from zenith to horizon colour, with the optional glow towards +z (the
+ * dome is turned to the sun's azimuth per sample).
+ */
 function skyDome(env: EnvironmentDef): THREE.Mesh {
   const geo = new THREE.SphereGeometry(90, 32, 16);
   const zenith = toColor(env.sky.zenith);
   const horizon = toColor(env.sky.horizon);
+  const glow = env.sky.glow ? toColor(env.sky.glow) : null;
   const pos = geo.attributes.position;
   const colors = new Float32Array(pos.count * 3);
   const c = new THREE.Color();
   for (let i = 0; i < pos.count; i++) {
-    const t = Math.max(0, pos.getY(i) / 90) ** 0.6;
+    const y = pos.getY(i) / 90;
+    const t = Math.max(0, y) ** 0.6;
     c.copy(horizon).lerp(zenith, t);
+    if (glow) {
+      const flat = Math.hypot(pos.getX(i), pos.getZ(i)) || 1;
+      const towards = Math.max(0, pos.getZ(i) / flat) ** 3;
+      const low = Math.max(0, 1 - Math.max(0, y) / 0.55) ** 2;
+      c.lerp(glow, towards * low * 0.85);
+    }
     colors.set([c.r, c.g, c.b], i * 3);
   }
   geo.setAttribute('color', new THREE.BufferAttribute(colors, 3));
   const mat = new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.BackSide, fog: false, depthWrite: false });
   const mesh = new THREE.Mesh(geo, mat);
   mesh.renderOrder = -1;
+  mesh.userData.labelSky = true; // infinitely far in the depth label
   return mesh;
+}
+
+/** Radius of the horizon silhouette ring (inside the sky dome, beyond the fog's far distance). */
+const SKYLINE_RADIUS = 75;
+
+/** Heights (degrees above the horizon) of a skyline as [azimuth radians, height] points, seeded by the environment name. */
+function skylineProfile(sky: NonNullable<EnvironmentDef['skyline']>, seedName: string): [number, number][] {
+  const rng = rngFor(0, 0, `skyline:${seedName}`);
+  const H = sky.height;
+  const ph = Array.from({ length: 6 }, () => rng.next() * Math.PI * 2);
+  const smooth = (a: number) => 0.5 + 0.5 * (0.55 * Math.sin(2 * a + ph[0]) + 0.3 * Math.sin(5 * a + ph[1]) + 0.15 * Math.sin(11 * a + ph[2]));
+  const out: [number, number][] = [];
+  const TAU = Math.PI * 2;
+  if (sky.style === 'city') {
+    for (let a = 0; a < TAU;) {
+      const w = (0.6 + rng.next() * 2.6) * (Math.PI / 180);
+      const gap = rng.next() < 0.12;
+      const h = gap ? H * (0.05 + 0.1 * rng.next()) : H * (0.2 + 0.8 * rng.next() ** 1.5) * (0.6 + 0.4 * smooth(a));
+      const end = Math.min(TAU, a + w);
+      out.push([a, h], [end, h]);
+      a = end;
+    }
+    return out;
+  }
+  if (sky.style === 'trees') {
+    // Overlapping conifer crowns above a canopy line that rolls gently.
+    for (let a = 0; a < TAU;) {
+      const w = (0.7 + rng.next() * 1.6) * (Math.PI / 180);
+      const roll = 0.6 + 0.4 * smooth(a);
+      const top = H * roll * (0.55 + 0.45 * rng.next());
+      const base = H * roll * 0.45;
+      const end = Math.min(TAU, a + w);
+      out.push([a, base], [(a + end) / 2, top]);
+      a = end;
+    }
+    out.push([TAU, out[0][1]]);
+    return out;
+  }
+  const n = sky.style === 'mountains' ? 240 : 120;
+  for (let i = 0; i <= n; i++) {
+    const a = (i / n) * TAU;
+    let h: number;
+    if (sky.style === 'mountains') {
+      let ridge = 0;
+      for (let k = 0; k < 3; k++) ridge += (1 - Math.abs(Math.sin((3 * 2 ** k) * a * 0.5 + ph[3 + k]))) / 2 ** k;
+      h = H * (0.15 + 0.85 * (ridge / 1.75) ** 2 * (0.5 + 0.5 * smooth(a)));
+    } else {
+      h = H * (sky.style === 'dunes' ? 0.25 + 0.75 * smooth(a) ** 2 : 0.3 + 0.7 * smooth(a));
+    }
+    out.push([a, h]);
+  }
+  return out;
+}
+
+/** A silhouette ring on the horizon (distant hills, dunes, mountains, tree line or city). */
+function skyline(env: EnvironmentDef): THREE.Mesh | null {
+  if (!env.skyline) return null;
+  const profile = skylineProfile(env.skyline, env.name);
+  const R = SKYLINE_RADIUS;
+  const pos: number[] = [];
+  for (let i = 0; i + 1 < profile.length; i++) {
+    const [a0, h0] = profile[i];
+    const [a1, h1] = profile[i + 1];
+    const p = (a: number, y: number) => [R * Math.sin(a), y, R * Math.cos(a)];
+    const b0 = p(a0, -3); const b1 = p(a1, -3);
+    const t0 = p(a0, R * Math.tan(h0 * deg)); const t1 = p(a1, R * Math.tan(h1 * deg));
+    pos.push(...b0, ...t1, ...t0, ...b0, ...b1, ...t1);
+  }
+  const geo = new THREE.BufferGeometry();
+  geo.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
+  const mat = new THREE.MeshBasicMaterial({ color: toColor(env.skyline.color), side: THREE.DoubleSide, fog: false });
+  const mesh = new THREE.Mesh(geo, mat);
+  mesh.name = 'skyline';
+  return mesh;
+}
+
+/** The sun or moon disc (faces +z; placed in the light's direction per sample). */
+function skyDisc(env: EnvironmentDef): THREE.Mesh | null {
+  if (!env.sky.disc) return null;
+  const r = 85 * Math.tan((env.sky.disc.size / 2) * deg);
+  const mesh = new THREE.Mesh(new THREE.CircleGeometry(r, 24), new THREE.MeshBasicMaterial({ color: toColor(env.sky.disc.color), fog: false }));
+  mesh.name = 'sky-disc';
+  return mesh;
+}
+
+/** Stars: single-pixel points scattered over the upper sky. */
+function stars(env: EnvironmentDef): THREE.Points | null {
+  const n = env.sky.stars ?? 0;
+  if (n <= 0) return null;
+  const rng = rngFor(0, 0, `stars:${env.name}`);
+  const pos = new Float32Array(n * 3);
+  const col = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const el = Math.asin(0.06 + 0.94 * rng.next());
+    const az = rng.next() * Math.PI * 2;
+    const [x, y, z] = directionFrom(az / deg, el / deg);
+    pos.set([x * 85, y * 85, z * 85], i * 3);
+    const b = 0.25 + 0.75 * rng.next() ** 3;
+    col.set([b * 0.92, b * 0.95, b], i * 3);
+  }
+  const geo = new THREE.BufferGeometry();
+  geo.setAttribute('position', new THREE.BufferAttribute(pos, 3));
+  geo.setAttribute('color', new THREE.BufferAttribute(col, 3));
+  const points = new THREE.Points(geo, new THREE.PointsMaterial({ vertexColors: true, size: 1, sizeAttenuation: false, fog: false }));
+  points.name = 'stars';
+  return points;
+}
+
+const textureMeans = new Map<string, THREE.Color>();
+
+/** Mean linear colour of a surface: its colour times the mean of its texture (for env maps). */
+function surfaceMean(s: EnvSurface): THREE.Color {
+  const c = toColor(s.color);
+  if (!s.texture || !TEXTURES.some((t) => t.name === s.texture)) return c;
+  let mean = textureMeans.get(s.texture);
+  if (!mean) {
+    const px = texturePixels(s.texture, 32);
+    const sum = [0, 0, 0];
+    const lin = new THREE.Color();
+    for (let i = 0; i < px.length; i += 4) {
+      lin.setRGB(px[i] / 255, px[i + 1] / 255, px[i + 2] / 255, THREE.SRGBColorSpace);
+      sum[0] += lin.r; sum[1] += lin.g; sum[2] += lin.b;
+    }
+    const n = px.length / 4;
+    mean = new THREE.Color(sum[0] / n, sum[1] / n, sum[2] / n);
+    textureMeans.set(s.texture, mean);
+  }
+  return c.multiply(mean);
+}
+
+/** A plane's UVs scaled so the texture repeats every `repeat` units over a `w` x `h` face (`stretch` times that along h). */
+function tiledPlane(w: number, h: number, repeat: number | undefined, stretch = 1): THREE.PlaneGeometry {
+  const geo = new THREE.PlaneGeometry(w, h);
+  const uv = geo.attributes.uv;
+  const r = repeat ?? 1;
+  for (let i = 0; i < uv.count; i++) uv.setXY(i, (uv.getX(i) * w) / r, (uv.getY(i) * h) / (r * stretch));
+  return geo;
+}
+
+/** A tiny window texture: the sky seen through it (zenith to horizon, then a garden band) and a white frame. */
+function windowTexture(env: EnvironmentDef): THREE.DataTexture {
+  const s = 32;
+  const data = new Uint8Array(s * s * 4);
+  const zenith = toColor(env.sky.zenith);
+  const horizon = toColor(env.sky.horizon);
+  const garden = new THREE.Color().setRGB(0.16, 0.26, 0.1);
+  const frame = new THREE.Color().setRGB(0.92, 0.92, 0.9);
+  const c = new THREE.Color();
+  const srgb = { r: 0, g: 0, b: 0 };
+  for (let y = 0; y < s; y++) {
+    for (let x = 0; x < s; x++) {
+      const v = 1 - (y + 0.5) / s; // 1 at the top row
+      const bar = x < 2 || x >= s - 2 || y < 2 || y >= s - 2 || Math.abs(x - s / 2 + 0.5) < 1 || Math.abs(y - s / 2 + 0.5) < 1;
+      if (bar) c.copy(frame);
+      else if (v > 0.3) c.copy(horizon).lerp(zenith, (v - 0.3) / 0.7);
+      else c.copy(garden).lerp(horizon, v / 0.3 * 0.4);
+      c.getRGB(srgb, THREE.SRGBColorSpace);
+      data.set([srgb.r * 255, srgb.g * 255, srgb.b * 255, 255].map((k) => Math.round(Math.min(255, Math.max(0, k)))), (y * s + x) * 4);
+    }
+  }
+  const tex = new THREE.DataTexture(data, s, s, THREE.RGBAFormat);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  tex.magFilter = THREE.LinearFilter;
+  tex.minFilter = THREE.LinearFilter;
+  tex.flipY = false;
+  tex.needsUpdate = true;
+  return tex;
+}
+
+/**
+ * An indoor room around the stage: floor (receives shadows), four walls and a ceiling facing
+ * inwards, windows, skirting and a ceiling lamp, merged into six meshes at most.
+ */
+function buildRoom(env: EnvironmentDef, room: RoomDef): { group: THREE.Group; dispose(): void } {
+  const [w, h, d] = room.size;
+  const group = new THREE.Group();
+  group.name = 'room';
+  const floor = new THREE.Mesh(tiledPlane(w, d, room.floor.repeat, room.floor.stretch), makeMaterial({ ...room.floor, repeat: 1, roughness: 0.75 }));
+  floor.rotation.x = -Math.PI / 2;
+  floor.receiveShadow = true;
+  const ceiling = new THREE.Mesh(new THREE.PlaneGeometry(w, d), makeMaterial({ color: room.ceiling.color, roughness: 0.95 }));
+  ceiling.rotation.x = Math.PI / 2;
+  ceiling.position.y = h;
+  // Wall k: where it stands and how it turns to face the room (0: -z, 1: +x, 2: +z, 3: -x).
+  const walls = [0, 1, 2, 3].map((k) => {
+    const m = new THREE.Matrix4().makeRotationY([0, -Math.PI / 2, Math.PI, Math.PI / 2][k]);
+    m.setPosition(k === 1 ? w / 2 : k === 3 ? -w / 2 : 0, 0, k === 0 ? -d / 2 : k === 2 ? d / 2 : 0);
+    return { m, span: k % 2 === 0 ? w : d };
+  });
+  const place = (geo: THREE.BufferGeometry, k: number, x: number, y: number, inset: number) => {
+    geo.translate(x, y, inset);
+    return geo.applyMatrix4(walls[k].m);
+  };
+  const wallGeo = mergeGeometries(walls.map((wall, k) => place(tiledPlane(wall.span, h, room.walls.repeat), k, 0, h / 2, 0)));
+  const wallMesh = new THREE.Mesh(wallGeo, makeMaterial({ ...room.walls, repeat: 1, roughness: 0.9 }));
+  group.add(floor, ceiling, wallMesh);
+  const disposables: { dispose(): void }[] = [];
+  if (room.windows?.length) {
+    const geos = room.windows.map((win) => place(new THREE.PlaneGeometry(win.width, win.height), win.wall, win.x, win.y + win.height / 2, 0.02));
+    const tex = windowTexture(env);
+    disposables.push(tex);
+    group.add(new THREE.Mesh(mergeGeometries(geos), new THREE.MeshBasicMaterial({ map: tex, fog: false })));
+  }
+  if (room.skirting) {
+    const geos = walls.map((wall, k) => place(new THREE.PlaneGeometry(wall.span, 0.14), k, 0, 0.07, 0.015));
+    group.add(new THREE.Mesh(mergeGeometries(geos), makeMaterial({ color: room.skirting, roughness: 0.5 })));
+  }
+  if (room.lamp) {
+    const lamp = new THREE.Mesh(new THREE.CircleGeometry(0.45, 24), new THREE.MeshBasicMaterial({ color: toColor(room.lamp), fog: false }));
+    lamp.rotation.x = Math.PI / 2;
+    lamp.position.y = h - 0.02;
+    group.add(lamp);
+  }
+  return { group, dispose: () => disposables.forEach((x) => x.dispose()) };
+}
+
+/** A user image as a screen-filling background texture (cropped to cover the frame per sample). */
+function imageTexture(name: string): THREE.DataTexture {
+  const img = backgroundImage(name);
+  if (!img) throw new RangeError(`environment image:${name}: no background image registered under that name`);
+  const tex = new THREE.DataTexture(img.rgba, img.width, img.height, THREE.RGBAFormat);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  tex.magFilter = THREE.LinearFilter;
+  tex.minFilter = THREE.LinearMipmapLinearFilter;
+  tex.generateMipmaps = true;
+  tex.flipY = false;
+  tex.needsUpdate = true;
+  return tex;
 }
 
 /**
@@ -53,14 +296,19 @@ function environmentMap(env: EnvironmentDef): THREE.DataTexture {
   const h = 32;
   const data = new Uint8Array(w * h * 4);
   const srgb = { r: 0, g: 0, b: 0 };
-  const zenith = toColor(env.sky.zenith);
-  const horizon = toColor(env.sky.horizon);
-  const ground = toColor(env.ground?.color ?? env.sky.horizon).multiplyScalar(env.ground ? 0.5 : 1);
+  // Indoors the surroundings are ceiling, walls and floor (as lit, roughly); outdoors sky and ground.
+  const room = env.room;
+  const zenith = room ? toColor(room.ceiling.color).multiplyScalar(0.75) : toColor(env.sky.zenith);
+  const horizon = room ? surfaceMean(room.walls).multiplyScalar(0.85) : toColor(env.sky.horizon);
+  const ground = room ? surfaceMean(room.floor).multiplyScalar(0.6)
+    : env.ground ? surfaceMean(env.ground).multiplyScalar(env.ground.shadowCatcher ? 1 : 0.5) : toColor(env.sky.horizon);
+  const band = env.skyline ? toColor(env.skyline.color) : null;
   const c = new THREE.Color();
   for (let y = 0; y < h; y++) {
     const el = 90 - ((y + 0.5) / h) * 180;
     if (el >= 0) c.copy(horizon).lerp(zenith, (el / 90) ** 0.6);
     else c.copy(ground).lerp(horizon, Math.max(0, 1 + el / 10) * 0.5);
+    if (band && el >= 0 && el < env.skyline!.height) c.lerp(band, 0.6);
     c.getRGB(srgb, THREE.SRGBColorSpace);
     const px = [srgb.r, srgb.g, srgb.b].map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
     for (let x = 0; x < w; x++) data.set([px[0], px[1], px[2], 255], (y * w + x) * 4);
@@ -74,21 +322,92 @@ function environmentMap(env: EnvironmentDef): THREE.DataTexture {
   return tex;
 }
 
+/** The cached three.js objects of one environment, what the scene shows behind them, and the per-sample fix-ups. */
+interface BuiltEnvironment {
+  group: THREE.Group;
+  background: THREE.Color | THREE.Texture | null;
+  fog: THREE.Fog | null;
+  /** Per sample: turn the sky to the sun, place the sun disc, keep the camera inside a room, crop an image to the frame. */
+  update(desc: SceneDescription, camera: THREE.PerspectiveCamera): void;
+  /** Free what scene traversal does not reach (textures, points). */
+  dispose(): void;
+}
+
 /** The cached three.js objects of one environment. */
-function buildEnvironment(env: EnvironmentDef): THREE.Group {
+function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
   const group = new THREE.Group();
   group.name = `environment:${env.name}`;
-  group.add(skyDome(env));
-  if (env.ground) {
+  const updates: ((desc: SceneDescription, camera: THREE.PerspectiveCamera) => void)[] = [];
+  const disposables: { dispose(): void }[] = [];
+  let background: BuiltEnvironment['background'] = null;
+  if (env.image) {
+    // The image fills the frame (cropped to cover it); a shadow catcher stands in for the ground.
+    const img = backgroundImage(env.image)!;
+    const tex = imageTexture(env.image);
+    disposables.push(tex);
+    background = tex;
+    updates.push((desc) => {
+      const aspect = desc.resolution[0] / desc.resolution[1];
+      const imgAspect = img.width / img.height;
+      const sx = aspect < imgAspect ? aspect / imgAspect : 1;
+      const sy = aspect > imgAspect ? imgAspect / aspect : 1;
+      // Rows are stored top-down: flip v so the image's first row is at the top of the frame.
+      tex.repeat.set(sx, -sy);
+      tex.offset.set((1 - sx) / 2, (1 + sy) / 2);
+      tex.updateMatrix();
+    });
+  } else if (env.room) {
+    const room = buildRoom(env, env.room);
+    group.add(room.group);
+    disposables.push(room);
+    background = toColor(env.room.walls.color);
+    // Grow the room when the camera would leave it (far or high cameras), so no outside ever shows.
+    const [w, h, d] = env.room.size;
+    updates.push((_desc, camera) => {
+      const p = camera.position;
+      const s = Math.max(1, Math.abs(p.x) / (w / 2 - 0.3), Math.abs(p.z) / (d / 2 - 0.3), p.y / (h - 0.3));
+      room.group.scale.setScalar(s);
+    });
+  } else {
+    const dome = skyDome(env);
+    group.add(dome);
+    for (const extra of [skyline(env), stars(env)]) if (extra) group.add(extra);
+    if (env.sky.glow) updates.push((desc) => { dome.rotation.y = desc.light.azimuth * deg; });
+    const disc = skyDisc(env);
+    if (disc) {
+      group.add(disc);
+      updates.push((desc) => {
+        const dir = directionFrom(desc.light.azimuth, desc.light.elevation);
+        disc.position.set(dir[0] * 85, dir[1] * 85, dir[2] * 85);
+        disc.lookAt(0, 0, 0);
+      });
+    }
+  }
+  if (env.ground && !env.room) {
+    if (env.ground.shadowCatcher) {
+      const ground = new THREE.Mesh(new THREE.PlaneGeometry(160, 160), new THREE.ShadowMaterial({ opacity: 0.45, fog: false }));
+      ground.rotation.x = -Math.PI / 2;
+      ground.receiveShadow = true;
+      group.add(ground);
+    } else {
     const mat = makeMaterial({ color: env.ground.color, roughness: 0.95, texture: env.ground.texture, repeat: env.ground.repeat ?? 16 });
     const ground = new THREE.Mesh(new THREE.PlaneGeometry(160, 160), mat);
     ground.rotation.x = -Math.PI / 2;
     ground.receiveShadow = true;
     group.add(ground);
+    }
   }
   const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity);
   group.add(hemi);
-  return group;
+  const fog = env.fog && !env.room && !env.image ? new THREE.Fog(toColor(env.sky.horizon), env.fog.near, env.fog.far) : null;
+  group.traverse((o) => {
+    if ((o as THREE.Points).isPoints) disposables.push((o as THREE.Points).geometry, (o as THREE.Points).material as THREE.Material);
+  });
+  return {
+    group, background, fog,
+    update: (desc, camera) => { for (const u of updates) u(desc, camera); },
+    dispose: () => { for (const x of disposables) x.dispose(); },
+  };
 }
 
 /** One environment's own scene: backdrop, ambient light, environment map and sun. */
@@ -96,6 +415,7 @@ interface EnvironmentScene {
   scene: THREE.Scene;
   sun: THREE.DirectionalLight;
   def: EnvironmentDef;
+  built: BuiltEnvironment;
 }
 
 /**
@@ -119,10 +439,19 @@ export class Stage {
 
   private environmentScene(name: string): EnvironmentScene {
     let es = this.environments.get(name);
+    const def = environmentDef(name);
+    if (es && es.def !== def) {
+      // A background image registered again under the same name: rebuild its scene.
+      disposeEnvironmentScene(es);
+      this.environments.delete(name);
+      es = undefined;
+    }
     if (!es) {
-      const def = environmentDef(name);
       const scene = new THREE.Scene();
-      scene.add(buildEnvironment(def));
+      const built = buildEnvironment(def);
+      scene.add(built.group);
+      scene.background = built.background;
+      scene.fog = built.fog;
       scene.environment = environmentMap(def);
       scene.environmentIntensity = def.ambient.intensity * 0.6;
       const sun = new THREE.DirectionalLight(0xffffff, 1);
@@ -131,7 +460,7 @@ export class Stage {
       sun.shadow.bias = -0.001;
       sun.shadow.normalBias = 0.03;
       scene.add(sun, sun.target);
-      es = { scene, sun, def };
+      es = { scene, sun, def, built };
       this.environments.set(name, es);
     }
     return es;
@@ -172,6 +501,7 @@ export class Stage {
     const tint = env.sun.tint ? toColor(env.sun.tint) : new THREE.Color(1, 1, 1);
     sun.color.setRGB(k[0], k[1], k[2], THREE.SRGBColorSpace).multiply(tint);
     sun.intensity = env.sun.intensity * desc.light.intensity;
+    es.built.update(desc, cam);
     return this.objects;
   }
 
@@ -187,16 +517,20 @@ export class Stage {
   /** Free everything the stage holds. */
   dispose(): void {
     this.clearObjects();
-    for (const { scene } of this.environments.values()) {
-      scene.environment?.dispose();
-      scene.traverse((o) => {
-        const mesh = o as THREE.Mesh;
-        if (mesh.isMesh) {
-          mesh.geometry.dispose();
-          (mesh.material as THREE.Material).dispose();
-        }
-      });
-    }
+    for (const es of this.environments.values()) disposeEnvironmentScene(es);
     this.environments.clear();
   }
+}
+
+/** Free one environment's scene: its meshes, environment map, background and extras. */
+function disposeEnvironmentScene({ scene, built }: EnvironmentScene): void {
+  scene.environment?.dispose();
+  scene.traverse((o) => {
+    const mesh = o as THREE.Mesh;
+    if (mesh.isMesh) {
+      mesh.geometry.dispose();
+      (mesh.material as THREE.Material).dispose();
+    }
+  });
+  built.dispose();
 }

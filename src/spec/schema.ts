@@ -8,6 +8,7 @@ import { InputError, inputError, unknownName, describeValue, type InputIssue } f
 import { FACTOR_BY_NAME, FACTOR_NAMES, type FactorDef } from './factors.js';
 import type { Catalog } from './catalog.js';
 import { parseColor } from '../core/color.js';
+import { LABEL_PASSES, type LabelPass } from '../labels/types.js';
 
 const Value = z.union([z.number(), z.string()]);
 /** A factor value: a number or a name. */
@@ -62,6 +63,8 @@ export const SpecSchema = z.strictObject({
     .describe('factor combinations excluded from the train split; a value, or [min, max] for a numeric range'),
   split: z.enum(['train', 'holdout']).default(SPEC_DEFAULTS.split)
     .describe('train: samples matching no holdout combination; holdout: only samples matching one'),
+  labels: z.array(z.enum(LABEL_PASSES)).default([])
+    .describe(`label passes rendered with each image: ${LABEL_PASSES.join(', ')}`),
 });
 
 /** A validated spec, with every default filled in. */
@@ -77,6 +80,8 @@ export interface Spec {
   factors: Record<string, Distribution>;
   holdout: Record<string, FactorValue | [number, number]>[];
   split: 'train' | 'holdout';
+  /** Label passes asked of the renderer (each listed once); [] for images only. */
+  labels: LabelPass[];
 }
 
 function pathOf(parts: readonly PropertyKey[]): string {
@@ -184,8 +189,8 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const raw = input as Record<string, unknown>;
   const issues: InputIssue[] = [];
   // Factors and holdout get hand-made messages; the rest is checked by zod.
-  const structural = SpecSchema.omit({ factors: true, holdout: true }).safeParse(
-    Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'factors' && k !== 'holdout')),
+  const structural = SpecSchema.omit({ factors: true, holdout: true, labels: true }).safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'factors' && k !== 'holdout' && k !== 'labels')),
   );
   if (!structural.success) issues.push(...zodIssues(structural.error, [], raw));
   const base = structural.success ? structural.data : null;
@@ -257,6 +262,19 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
       });
     }
   }
+  const labels: LabelPass[] = [];
+  if (raw.labels !== undefined) {
+    if (!Array.isArray(raw.labels)) issues.push(...inputError('labels', `a list of label pass names (${LABEL_PASSES.join(', ')})`, raw.labels).issues);
+    else {
+      raw.labels.forEach((name, i) => {
+        if (typeof name !== 'string' || !(LABEL_PASSES as readonly string[]).includes(name)) {
+          issues.push(...unknownName(`labels[${i}]`, 'label pass', String(name), LABEL_PASSES).issues);
+        } else if (labels.includes(name as LabelPass)) {
+          issues.push(...inputError(`labels[${i}]`, 'each label pass listed once', name).issues);
+        } else labels.push(name as LabelPass);
+      });
+    }
+  }
   if (base?.split === 'holdout' && holdout.length === 0) {
     issues.push(...inputError('split', '"train" unless holdout combinations are listed', 'holdout').issues);
   }
@@ -264,6 +282,6 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const b = base!;
   return {
     name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],
-    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split,
+    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels,
   };
 }

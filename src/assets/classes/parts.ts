@@ -84,24 +84,41 @@ export function mergeAll(geoms: THREE.BufferGeometry[]): THREE.BufferGeometry {
  */
 export class Parts {
   private readonly store: Map<THREE.Material, THREE.BufferGeometry[]>;
+  private readonly palette: { rgb: [number, number, number]; metalness: number; material: THREE.Material }[];
   private readonly frame: THREE.Matrix4;
-  constructor(private readonly b: PartBuilder, frame?: THREE.Matrix4, store?: Map<THREE.Material, THREE.BufferGeometry[]>) {
+  constructor(
+    private readonly b: PartBuilder, frame?: THREE.Matrix4, store?: Map<THREE.Material, THREE.BufferGeometry[]>,
+    palette?: { rgb: [number, number, number]; metalness: number; material: THREE.Material }[],
+  ) {
     this.frame = frame ?? new THREE.Matrix4();
     this.store = store ?? new Map();
+    this.palette = palette ?? [];
   }
   get main(): THREE.Material {
     return this.b.main;
   }
-  /** A cached secondary material. */
+  /**
+   * A cached secondary material. Every material is one more draw call per object, so an untextured
+   * colour close to one this object already uses (within 0.12 in sRGB, similar metalness) reuses it.
+   */
   mat(color: string, roughness = 0.6, metalness = 0, texture?: string, repeat?: number): THREE.Material {
     const s: SurfaceSpec = { color, roughness, metalness };
     if (texture) s.texture = texture;
     if (repeat !== undefined) s.repeat = repeat;
-    return this.b.surface(s);
+    if (texture) return this.b.surface(s);
+    const n = Number.parseInt(color.slice(1), 16);
+    const rgb: [number, number, number] = [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+    for (const e of this.palette) {
+      const d = Math.hypot(e.rgb[0] - rgb[0], e.rgb[1] - rgb[1], e.rgb[2] - rgb[2]);
+      if (d < 0.12 && Math.abs(e.metalness - metalness) < 0.3) return e.material;
+    }
+    const material = this.b.surface(s);
+    this.palette.push({ rgb, metalness, material });
+    return material;
   }
   /** A nested frame. */
   sub(p: PartPlacement): Parts {
-    return new Parts(this.b, this.frame.clone().multiply(placementMatrix(p)), this.store);
+    return new Parts(this.b, this.frame.clone().multiply(placementMatrix(p)), this.store, this.palette);
   }
   add(geometry: THREE.BufferGeometry, material: THREE.Material, p?: PartPlacement): this {
     geometry.applyMatrix4(this.frame.clone().multiply(placementMatrix(p)));

@@ -499,9 +499,9 @@ export const VEHICLE_CLASSES: AssetClass[] = [
       const top = cy + cr[1] + 0.35;
       parts.cyl(blade, [0, cy + cr[1] * 0.8, 0], [0, top, 0], 0.15, 0.12, 8);
       parts.slab(b.main, [[-1.2, 0], [0.8, 0], [0.4, 0.5], [-0.9, 0.55]], 1.2, { at: [0, cy + cr[1] * 0.7, 0] });
-      const rs = 5.5 * p.rotorSize;
-      const nb = v === 1 ? 4 : v === 2 ? 4 : 2;
-      for (let i = 0; i < nb; i++) parts.box(blade, [0, top, 0], [rs * 2, 0.05, 0.3], [0, p.rotorAngle + (i * 180) / nb, 0]);
+      const rs = 4.6 * p.rotorSize;
+      const nb = v === 0 ? 2 : 4;
+      for (let i = 0; i < nb / 2; i++) parts.box(blade, [0, top, 0], [rs * 2, 0.05, 0.3], [0, p.rotorAngle + (i * 360) / nb, 0]);
       parts.cyl(blade, [0, top - 0.05, 0], [0, top + 0.15, 0], 0.25, 0.2, 10);
       // landing skids
       const skid = parts.mat('#2e2e2e', 0.5, 0.5);

@@ -1,0 +1,215 @@
+/**
+ * Label passes: one extra render of the same scene with flat "label" materials into a float target.
+ * Each pixel gets (instance id, class index + 1, view depth, packed camera-space normal); masks,
+ * depth, normals, boxes and visibility are decoded from it on the CPU. Unlit, unshadowed, one pass.
+ */
+import * as THREE from 'three/webgpu';
+import { vec4, float, uniform, positionView, normalView } from 'three/tsl';
+import type { LabelSet, ObjectLabel, CameraLabel, LabelPass } from '../labels/types.js';
+
+/** A label material's identity: what it writes to the id channels. */
+interface LabelMaterial {
+  material: THREE.MeshBasicNodeMaterial;
+  instance: { value: number };
+  semantic: { value: number };
+}
+
+/** Make a material writing (instance, semantic, depth, packed normal); `sky` writes depth 0 (= infinitely far). */
+function labelMaterial(sky = false): LabelMaterial {
+  const instance = uniform(0);
+  const semantic = uniform(0);
+  const m = new THREE.MeshBasicNodeMaterial();
+  const q = normalView.mul(0.5).add(0.5).mul(255).add(0.5).floor();
+  const packed = q.x.mul(65536).add(q.y.mul(256)).add(q.z);
+  m.fragmentNode = vec4(instance, semantic, sky ? float(0) : positionView.z.negate(), sky ? float(0) : packed);
+  m.side = THREE.DoubleSide;
+  m.fog = false;
+  return { material: m, instance: instance as unknown as { value: number }, semantic: semantic as unknown as { value: number } };
+}
+
+/** Whether `passes` needs the float label render at all. */
+export function needsLabelRender(passes: readonly LabelPass[]): boolean {
+  return passes.some((p) => p === 'segmentation' || p === 'depth' || p === 'normals' || p === 'boxes' || p === 'visibility');
+}
+
+/** Pinhole intrinsics and extrinsics of a perspective camera rendering width x height. */
+export function cameraLabel(camera: THREE.PerspectiveCamera, width: number, height: number): CameraLabel {
+  const fy = (height / 2) / Math.tan((camera.fov * Math.PI) / 360);
+  return {
+    width, height, fx: fy, fy, cx: width / 2, cy: height / 2,
+    worldToCamera: camera.matrixWorldInverse.toArray(), cameraToWorld: camera.matrixWorld.toArray(),
+    near: camera.near, far: camera.far,
+  };
+}
+
+/** Tight box [x, y, w, h] of pixels equal to `id` in a mask, and their count (pure). */
+export function boxesFromMask(mask: Uint8Array, width: number, height: number, ids: number): { bbox: ([number, number, number, number] | null)[]; area: number[] } {
+  const minX = new Array(ids + 1).fill(Infinity);
+  const minY = new Array(ids + 1).fill(Infinity);
+  const maxX = new Array(ids + 1).fill(-1);
+  const maxY = new Array(ids + 1).fill(-1);
+  const area = new Array(ids + 1).fill(0);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const id = mask[y * width + x];
+      if (id === 0 || id > ids) continue;
+      area[id]++;
+      if (x < minX[id]) minX[id] = x;
+      if (x > maxX[id]) maxX[id] = x;
+      if (y < minY[id]) minY[id] = y;
+      if (y > maxY[id]) maxY[id] = y;
+    }
+  }
+  const bbox = area.map((a, id) => (a > 0 ? [minX[id], minY[id], maxX[id] - minX[id] + 1, maxY[id] - minY[id] + 1] as [number, number, number, number] : null));
+  return { bbox: bbox.slice(1), area: area.slice(1) };
+}
+
+/** The label pass state kept by a renderer: materials, target, and a solo scene for visibility. */
+export class LabelRenderer {
+  private target: THREE.RenderTarget | null = null;
+  private readonly objectMaterials: LabelMaterial[] = [];
+  private readonly background = labelMaterial();
+  private readonly sky = labelMaterial(true);
+  private readonly solo = new THREE.Scene();
+
+  constructor(private readonly renderer: THREE.WebGPURenderer) {}
+
+  private materialFor(slot: number): LabelMaterial {
+    while (this.objectMaterials.length <= slot) this.objectMaterials.push(labelMaterial());
+    return this.objectMaterials[slot];
+  }
+
+  private ensureTarget(w: number, h: number): THREE.RenderTarget {
+    if (!this.target || this.target.width !== w || this.target.height !== h) {
+      this.target?.dispose();
+      this.target = new THREE.RenderTarget(w, h, { type: THREE.FloatType, format: THREE.RGBAFormat, depthBuffer: true, colorSpace: THREE.NoColorSpace });
+    }
+    return this.target;
+  }
+
+  private async draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number): Promise<Float32Array> {
+    const target = this.ensureTarget(w, h);
+    const r = this.renderer;
+    const prevOutput = r.getOutputRenderTarget();
+    const prevClear = r.getClearColor(new THREE.Color());
+    const prevAlpha = r.getClearAlpha();
+    const env = scene.environment;
+    const bg = scene.background;
+    scene.environment = null;
+    scene.background = null;
+    r.setOutputRenderTarget(null);
+    r.setRenderTarget(target);
+    r.setClearColor(0x000000, 0);
+    r.render(scene, camera);
+    const px = (await r.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Float32Array;
+    r.setRenderTarget(null);
+    r.setOutputRenderTarget(prevOutput);
+    r.setClearColor(prevClear, prevAlpha);
+    scene.environment = env;
+    scene.background = bg;
+    return px;
+  }
+
+  /**
+   * Render the label passes of the current stage. `objects[k]` is the root of object k (instance k + 1)
+   * with its class index; `skyMeshes` are backdrop meshes at infinity.
+   */
+  async render(opts: {
+    scene: THREE.Scene; camera: THREE.PerspectiveCamera; width: number; height: number; passes: readonly LabelPass[];
+    objects: { root: THREE.Object3D; class: string; label: number }[]; isSky: (mesh: THREE.Mesh) => boolean;
+  }): Promise<LabelSet> {
+    const { scene, camera, width: w, height: h, passes, objects } = opts;
+    const camLabel = cameraLabel(camera, w, h);
+    const labels: LabelSet = { width: w, height: h, objects: [], camera: camLabel };
+    const poses = objects.map((o) => o.root.matrixWorld.toArray());
+    if (!needsLabelRender(passes)) {
+      labels.objects = objects.map((o, k) => ({ instance: k + 1, class: o.class, label: o.label, bbox: null, area: 0, visibility: 0, objectToWorld: poses[k] }));
+      return labels;
+    }
+    // Swap every mesh's material for its label material, render, swap back.
+    const swapped: [THREE.Mesh, THREE.Material | THREE.Material[]][] = [];
+    const owner = new Map<THREE.Object3D, number>();
+    objects.forEach((o, k) => o.root.traverse((c) => owner.set(c, k)));
+    scene.traverse((c) => {
+      const mesh = c as THREE.Mesh;
+      if (!mesh.isMesh) return;
+      const k = owner.get(mesh);
+      let lm: LabelMaterial;
+      if (k !== undefined) {
+        lm = this.materialFor(k);
+        lm.instance.value = k + 1;
+        lm.semantic.value = objects[k].label + 1;
+      } else lm = opts.isSky(mesh) ? this.sky : this.background;
+      swapped.push([mesh, mesh.material]);
+      mesh.material = lm.material;
+    });
+    let px: Float32Array;
+    try {
+      px = await this.draw(scene, camera, w, h);
+    } finally {
+      for (const [mesh, m] of swapped) mesh.material = m;
+    }
+    const n = w * h;
+    const instanceMask = new Uint8Array(n);
+    const semanticMask = new Uint8Array(n);
+    const depth = new Float32Array(n);
+    const normals = new Uint8Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      instanceMask[i] = Math.round(px[i * 4]);
+      semanticMask[i] = Math.round(px[i * 4 + 1]);
+      const d = px[i * 4 + 2];
+      depth[i] = d > 0 ? d : Infinity;
+      const p = Math.round(px[i * 4 + 3]);
+      normals[i * 3] = (p >> 16) & 255;
+      normals[i * 3 + 1] = (p >> 8) & 255;
+      normals[i * 3 + 2] = p & 255;
+    }
+    const { bbox, area } = boxesFromMask(instanceMask, w, h, objects.length);
+    let visibility: number[] = area.map((a) => (a > 0 ? 1 : 0));
+    if (passes.includes('visibility') && objects.length > 1) {
+      visibility = await this.visibility(objects, camera, w, h, area);
+    }
+    labels.objects = objects.map((o, k) => ({
+      instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k], visibility: visibility[k], objectToWorld: poses[k],
+    } satisfies ObjectLabel));
+    if (passes.includes('segmentation')) {
+      labels.instanceMask = instanceMask;
+      labels.semanticMask = semanticMask;
+    }
+    if (passes.includes('depth')) labels.depth = depth;
+    if (passes.includes('normals')) labels.normals = normals;
+    return labels;
+  }
+
+  /** Visible over unoccluded pixels, each object rendered alone (only for scenes of several objects). */
+  private async visibility(objects: { root: THREE.Object3D }[], camera: THREE.Camera, w: number, h: number, visible: number[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const [k, o] of objects.entries()) {
+      const parent = o.root.parent;
+      const swapped: [THREE.Mesh, THREE.Material | THREE.Material[]][] = [];
+      const lm = this.materialFor(k);
+      lm.instance.value = k + 1;
+      o.root.traverse((c) => {
+        const mesh = c as THREE.Mesh;
+        if (mesh.isMesh) { swapped.push([mesh, mesh.material]); mesh.material = lm.material; }
+      });
+      this.solo.add(o.root);
+      let px: Float32Array;
+      try {
+        px = await this.draw(this.solo, camera, w, h);
+      } finally {
+        parent?.add(o.root);
+        for (const [mesh, m] of swapped) mesh.material = m;
+      }
+      let alone = 0;
+      for (let i = 0; i < w * h; i++) if (Math.round(px[i * 4]) === k + 1) alone++;
+      out.push(alone > 0 ? Math.min(1, visible[k] / alone) : 0);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.target?.dispose();
+    for (const m of [...this.objectMaterials, this.background, this.sky]) m.material.dispose();
+  }
+}
