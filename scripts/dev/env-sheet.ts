@@ -44,7 +44,7 @@ function object(cls: string, color: string, x: number, z: number, yaw: number): 
 const descs: SceneDescription[] = envs.map((environment, index) => ({
   id: environment, index, seed: 0, resolution: [tile, tile], environment,
   light: { intensity: 1, azimuth: 50, elevation: 38, temperature: 6500 },
-  camera: { distance: 3.6, elevation: 14, azimuth: 15, fov: 45, target: [0, 0.55, 0] },
+  camera: { distance: 3.8, elevation: 9, azimuth: 15, fov: 50, target: [0, 0.8, 0] },
   objects: [object('sphere', '#d8d8d8', -0.65, 0.1, 0), object('cube', 'red', 0.7, -0.2, 30)],
   factors: {},
 }));

@@ -114,8 +114,8 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
   },
   {
     name: 'desert', doc: 'sand dunes under a harsh midday sun and pale hazy sky',
-    sky: { zenith: '#4f8ad0', horizon: '#ece2cf' },
-    ground: { color: '#e6c48e', texture: 'noise', repeat: 30 }, fog: { near: 25, far: 78 },
+    sky: { zenith: '#3f80d0', horizon: '#eee2c8' },
+    ground: { color: '#eec488', texture: 'noise', repeat: 30 }, fog: { near: 25, far: 78 },
     skyline: { style: 'dunes', color: '#d9b784', height: 3 },
     ambient: { sky: '#cfe0f8', ground: '#a08060', intensity: 0.8 }, sun: { intensity: 3.2, tint: '#fff4e2' },
   },
@@ -136,16 +136,16 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
   {
     name: 'dusk', doc: 'deep blue twilight over a street, city silhouette',
     sky: { zenith: '#121838', horizon: '#56507c', glow: '#c46a4c' },
-    ground: { color: '#8c8c94', texture: 'asphalt', repeat: 20 }, fog: { near: 20, far: 72 },
+    ground: { color: '#909090', texture: 'asphalt', repeat: 20 }, fog: { near: 20, far: 72 },
     skyline: { style: 'city', color: '#0d1020', height: 8 },
-    ambient: { sky: '#8a86b4', ground: '#2a2630', intensity: 0.5 }, sun: { intensity: 0.8, tint: '#d0c4f4' },
+    ambient: { sky: '#9490b0', ground: '#2c2a30', intensity: 0.5 }, sun: { intensity: 0.8, tint: '#e4e0f0' },
   },
   {
     name: 'night', doc: 'dark blue night, moonlight and stars',
     sky: { zenith: '#05070f', horizon: '#1a2238', disc: { color: '#f4f0dc', size: 1.8 }, stars: 500 },
-    ground: { color: '#2a2e38', texture: 'noise', repeat: 16 }, fog: { near: 15, far: 70 },
+    ground: { color: '#34363c', texture: 'noise', repeat: 16 }, fog: { near: 15, far: 70 },
     skyline: { style: 'trees', color: '#06080e', height: 4 },
-    ambient: { sky: '#5a6684', ground: '#121212', intensity: 0.35 }, sun: { intensity: 0.7, tint: '#bcc8ff' },
+    ambient: { sky: '#646c80', ground: '#121212', intensity: 0.35 }, sun: { intensity: 0.7, tint: '#d0d8f4' },
   },
   // Outdoors, by ground.
   {
@@ -165,7 +165,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
   {
     name: 'snow', doc: 'snowfield and mountains under a pale winter sky, cold light',
     sky: { zenith: '#6a9cd8', horizon: '#dce8f6' },
-    ground: { color: '#f2f6fc', texture: 'fabric', repeat: 48 }, fog: { near: 25, far: 78 },
+    ground: { color: '#f2f6fc', texture: 'noise', repeat: 5 }, fog: { near: 25, far: 78 },
     skyline: { style: 'mountains', color: '#a4b2c8', height: 6 },
     ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 0.9 }, sun: { intensity: 2.2, tint: '#eef4ff' },
   },

@@ -9,7 +9,8 @@
  * working space), roughness and metalness factors, emissive, double-sidedness, alpha mode, and a
  * baseColorTexture (PNG, encoded with sharp) when the material has a DataTexture `map` with RGBA8
  * pixels. The map's uv transform (repeat, offset, rotation) is baked into the texture coordinates,
- * so no KHR_texture_transform is needed. Other texture kinds are left out.
+ * so no KHR_texture_transform is needed. Other texture kinds are left out. The class's main
+ * material is marked with extras `{"synth": {"main": true}}`, which the importer honours.
  */
 import * as THREE from 'three';
 import sharp from 'sharp';
@@ -213,6 +214,8 @@ class Converter {
       .setRoughnessFactor(clamp(roughness))
       .setMetallicFactor(clamp(metalness))
       .setDoubleSided(material.side === THREE.DoubleSide);
+    // The library's main material (the one the factors override) carries the texture factor.
+    if (typeof material.userData?.textureFactor === 'string') m.setExtras({ synth: { main: true } });
     if (emissive.r > 0 || emissive.g > 0 || emissive.b > 0) m.setEmissiveFactor([clamp(emissive.r), clamp(emissive.g), clamp(emissive.b)]);
     if (material.transparent) m.setAlphaMode('BLEND');
     else if (material.alphaTest > 0) m.setAlphaMode('MASK').setAlphaCutoff(material.alphaTest);

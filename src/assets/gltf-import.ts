@@ -13,7 +13,8 @@
  *   occlusion and emissive textures, skins, morph targets and animations are ignored.
  *
  * The main material (the one the `texture`, `color`, `roughness` and `metalness` factors act on)
- * is the glTF material covering the largest world-space surface area in the asset. Its colour,
+ * is the glTF material marked with extras `{"synth": {"main": true}}` (as `synth assets export`
+ * writes them), else the one covering the largest world-space surface area in the asset. Its colour,
  * roughness and metalness are the class's surface for that variant; `color` replaces the base
  * colour factor (an own texture stays, tinted by it); a named `texture` replaces the asset's own
  * texture, and `plain` removes it; `default` keeps the asset's own look. Every other material is
@@ -272,7 +273,6 @@ class Importer {
     }
     // Texture factors need coordinates even where the asset has none.
     if (!g.getAttribute('uv')) g.setAttribute('uv', new THREE.BufferAttribute(new Float32Array(n * 2), 2));
-    if (!g.getAttribute('uv1')) g.setAttribute('uv1', g.getAttribute('uv'));
     const color = prim.getAttribute('COLOR_0');
     if (color && color.getCount() === n) g.setAttribute('color', new THREE.BufferAttribute(floatsOf(color, 4, 1), 4));
     g.setIndex(new THREE.BufferAttribute(index, 1));
@@ -328,17 +328,23 @@ async function readGltfAsset(file: string): Promise<GltfAsset> {
       }
     }
     const materials = await Promise.all(pending);
-    materials.forEach((m, i) => { raw[i].material = m; });
+    materials.forEach((m, i) => {
+      raw[i].material = m;
+      // A map reading TEXCOORD_1 where the primitive has none: fall back to TEXCOORD_0.
+      if (m.map?.channel === 1 && !raw[i].geometry.getAttribute('uv1')) raw[i].geometry.setAttribute('uv1', raw[i].geometry.getAttribute('uv').clone());
+    });
   } catch (err) {
     await Promise.allSettled(pending);
     throw assetFileError(file, `unsupported or corrupt glTF: ${(err as Error).message}`);
   }
   if (raw.length === 0) throw assetFileError(file, 'unsupported glTF: its scene has no triangle meshes');
-  // Main material: the glTF material with the largest total surface area.
+  // Main material: the one marked so by synth's exporter, else the largest total surface area.
   const areaOf = new Map<GltfMaterial | null, number>();
   for (const r of raw) areaOf.set(r.gltf, (areaOf.get(r.gltf) ?? 0) + r.area);
   let mainGltf: GltfMaterial | null = raw[0].gltf;
   for (const [m, a] of areaOf) if (a > areaOf.get(mainGltf)!) mainGltf = m;
+  const marked = [...areaOf.keys()].find((m) => (m?.getExtras() as { synth?: { main?: unknown } } | undefined)?.synth?.main === true);
+  if (marked) mainGltf = marked;
   // Merge the parts that share a three.js material (fewer draw calls).
   const groups = new Map<THREE.MeshStandardMaterial, THREE.BufferGeometry[]>();
   for (const r of raw) {
@@ -387,8 +393,6 @@ function normaliseAttributes(list: THREE.BufferGeometry[]): THREE.BufferGeometry
       if (n === 'color') data.fill(1);
       g.setAttribute(n, new THREE.BufferAttribute(data, size));
     }
-    // uv1 may alias uv: give it its own array so merging copies cleanly.
-    if (g.getAttribute('uv1') === g.getAttribute('uv')) g.setAttribute('uv1', g.getAttribute('uv').clone());
   }
   return list;
 }
@@ -448,6 +452,7 @@ export function mainMaterialFor(template: THREE.MeshStandardMaterial, pooled: TH
     m.map = map;
     byKind.set(kind, m);
   }
+  m.userData.textureFactor = p.userData?.textureFactor;
   m.color.copy(p.color);
   m.roughness = p.roughness;
   m.metalness = p.metalness;

@@ -5,7 +5,7 @@
 import * as THREE from 'three';
 import type { Catalog } from '../spec/catalog.js';
 import type { ObjectDescription } from '../spec/sample.js';
-import { NAMED_COLORS } from '../core/color.js';
+import { NAMED_COLORS, nearestColorName, parseColor } from '../core/color.js';
 import { ENVIRONMENT_NAMES } from './environments.js';
 import { TEXTURE_NAMES, TEXTURES } from './textures.js';
 import { partBuilder, type AssetClass } from './kit.js';
@@ -34,6 +34,8 @@ export interface AssetLibrary {
   readonly classes: readonly AssetClass[];
   /** The plain-data catalog for spec validation and `synth catalog`. */
   catalog(): Catalog;
+  /** Colour word of an object as rendered: its colour factor, or its asset's own colour (for captions). */
+  colorName(desc: ObjectDescription): string;
   /** Build object number `slot` of a scene, placed and normalised. */
   buildObject(desc: ObjectDescription, slot: number): BuiltObject;
 }
@@ -145,6 +147,12 @@ export function createAssetLibrary(extra: readonly AssetClass[] = []): AssetLibr
       colors: Object.keys(NAMED_COLORS),
       environments: ENVIRONMENT_NAMES,
     }),
+    colorName(desc) {
+      if (desc.color !== 'default') return NAMED_COLORS[desc.color] ? desc.color : nearestColorName(parseColor(desc.color) ?? [0.5, 0.5, 0.5]);
+      const cls = byName.get(desc.class);
+      const rgb = cls ? parseColor(cls.surface(desc.asset, desc.params).color) : null;
+      return rgb ? nearestColorName(rgb) : '';
+    },
     buildObject(desc, slot) {
       const cls = byName.get(desc.class);
       if (!cls) throw new RangeError(`class: expected one of ${[...byName.keys()].join(', ')}, got ${JSON.stringify(desc.class)}`);

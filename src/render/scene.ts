@@ -139,30 +139,40 @@ function skyDisc(env: EnvironmentDef): THREE.Mesh | null {
   const r = 85 * Math.tan((env.sky.disc.size / 2) * deg);
   const mesh = new THREE.Mesh(new THREE.CircleGeometry(r, 24), new THREE.MeshBasicMaterial({ color: toColor(env.sky.disc.color), fog: false }));
   mesh.name = 'sky-disc';
+  mesh.userData.labelSky = true;
   return mesh;
 }
 
-/** Stars: single-pixel points scattered over the upper sky. */
-function stars(env: EnvironmentDef): THREE.Points | null {
+/** Stars: tiny quads (a pixel or two at usual resolutions) scattered over the upper sky, one mesh. */
+function stars(env: EnvironmentDef): THREE.Mesh | null {
   const n = env.sky.stars ?? 0;
   if (n <= 0) return null;
   const rng = rngFor(0, 0, `stars:${env.name}`);
-  const pos = new Float32Array(n * 3);
-  const col = new Float32Array(n * 3);
+  const pos = new Float32Array(n * 18);
+  const col = new Float32Array(n * 18);
+  const centre = new THREE.Vector3();
+  const u = new THREE.Vector3();
+  const v = new THREE.Vector3();
+  const up = new THREE.Vector3(0, 1, 0);
   for (let i = 0; i < n; i++) {
     const el = Math.asin(0.06 + 0.94 * rng.next());
     const az = rng.next() * Math.PI * 2;
-    const [x, y, z] = directionFrom(az / deg, el / deg);
-    pos.set([x * 85, y * 85, z * 85], i * 3);
-    const b = 0.25 + 0.75 * rng.next() ** 3;
-    col.set([b * 0.92, b * 0.95, b], i * 3);
+    centre.set(...directionFrom(az / deg, el / deg)).multiplyScalar(85);
+    const size = 0.16 + 0.22 * rng.next() ** 2;
+    u.crossVectors(centre, up).normalize().multiplyScalar(size);
+    v.crossVectors(u, centre).normalize().multiplyScalar(size);
+    const corner = (a: number, b: number) => [centre.x + u.x * a + v.x * b, centre.y + u.y * a + v.y * b, centre.z + u.z * a + v.z * b];
+    pos.set([...corner(-1, -1), ...corner(1, -1), ...corner(1, 1), ...corner(-1, -1), ...corner(1, 1), ...corner(-1, 1)], i * 18);
+    const b = 0.35 + 0.65 * rng.next() ** 2;
+    for (let k = 0; k < 6; k++) col.set([b * 0.94, b * 0.96, b], i * 18 + k * 3);
   }
   const geo = new THREE.BufferGeometry();
   geo.setAttribute('position', new THREE.BufferAttribute(pos, 3));
   geo.setAttribute('color', new THREE.BufferAttribute(col, 3));
-  const points = new THREE.Points(geo, new THREE.PointsMaterial({ vertexColors: true, size: 1, sizeAttenuation: false, fog: false }));
-  points.name = 'stars';
-  return points;
+  const mesh = new THREE.Mesh(geo, new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide, fog: false, depthWrite: false }));
+  mesh.name = 'stars';
+  mesh.userData.labelSky = true; // part of the sky in label passes
+  return mesh;
 }
 
 const textureMeans = new Map<string, THREE.Color>();
@@ -400,9 +410,6 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
   const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity);
   group.add(hemi);
   const fog = env.fog && !env.room && !env.image ? new THREE.Fog(toColor(env.sky.horizon), env.fog.near, env.fog.far) : null;
-  group.traverse((o) => {
-    if ((o as THREE.Points).isPoints) disposables.push((o as THREE.Points).geometry, (o as THREE.Points).material as THREE.Material);
-  });
   return {
     group, background, fog,
     update: (desc, camera) => { for (const u of updates) u(desc, camera); },

@@ -132,6 +132,8 @@ export interface SamplingPlan {
   catalog: Catalog;
   count: number;
   axes: GridAxis[] | null;
+  /** Sweep mode: the explicit cells (class, asset and one varied factor each). */
+  sweep: Record<string, FactorValue>[] | null;
   /** Grid cells in this split (null when every cell is, i.e. no holdout). */
   cells: Uint32Array | null;
   gridCells: number;
@@ -143,7 +145,15 @@ export interface SamplingPlan {
  */
 export function planSampling(spec: Spec, catalog: Catalog): SamplingPlan {
   if (spec.mode === 'random') {
-    return { spec, catalog, count: spec.count > 0 ? spec.count : 16, axes: null, cells: null, gridCells: 0 };
+    return { spec, catalog, count: spec.count > 0 ? spec.count : 16, axes: null, sweep: null, cells: null, gridCells: 0 };
+  }
+  if (spec.mode === 'sweep') {
+    const cells = sweepCells(spec).filter((cell) => {
+      const held = spec.holdout.some((combo) => matchesCombo(cell, combo));
+      return held === (spec.split === 'holdout') || spec.holdout.length === 0;
+    });
+    if (cells.length === 0) throw inputError('split', 'a split with at least one sweep cell', spec.split);
+    return { spec, catalog, count: spec.count > 0 ? spec.count : cells.length, axes: null, sweep: cells, cells: null, gridCells: cells.length };
   }
   const axes = gridAxes(spec);
   const total = gridSize(axes);
@@ -171,7 +181,35 @@ export function planSampling(spec: Spec, catalog: Catalog): SamplingPlan {
     cells = Uint32Array.from(keep);
   }
   const size = cells ? cells.length : total;
-  return { spec, catalog, count: spec.count > 0 ? spec.count : size, axes, cells, gridCells: size };
+  return { spec, catalog, count: spec.count > 0 ? spec.count : size, axes, sweep: null, cells, gridCells: size };
+}
+
+/** Name of the extra factor recording which factor a sweep cell varies (`canonical` for none). */
+export const SWEEP_FACTOR = 'sweep';
+
+/**
+ * Sweep cells: for each class (and listed asset), the canonical cell (first listed value of every
+ * listed factor) and then each listed factor's other values, one factor at a time.
+ */
+export function sweepCells(spec: Spec): Record<string, FactorValue>[] {
+  const classes = gridValues(spec.factors.class) ?? spec.classes;
+  const assets = gridValues(spec.factors.asset);
+  const swept = FACTORS.filter((d) => d.name !== 'class' && d.name !== 'asset')
+    .map((d) => ({ name: d.name, values: gridValues(spec.factors[d.name]) }))
+    .filter((a): a is GridAxis => a.values !== null);
+  const canonical = Object.fromEntries(swept.map((a) => [a.name, a.values[0]]));
+  const cells: Record<string, FactorValue>[] = [];
+  for (const cls of classes) {
+    for (const asset of assets ?? [null]) {
+      const base: Record<string, FactorValue> = { class: cls, ...canonical, [SWEEP_FACTOR]: 'canonical' };
+      if (asset !== null) base.asset = asset;
+      cells.push(base);
+      for (const axis of swept) {
+        for (const v of axis.values.slice(1)) cells.push({ ...base, [axis.name]: v, [SWEEP_FACTOR]: axis.name });
+      }
+    }
+  }
+  return cells;
 }
 
 function distributionFor(spec: Spec, catalog: Catalog, def: FactorDef, className: string): Distribution | null {
@@ -208,12 +246,15 @@ export function placeObjects(radii: readonly number[], rng: Rng, gap = 0.05): [n
   return placed.map((p) => [p.x - cx, 0, p.z - cz]);
 }
 
-/** Footprint radius of an object of `scale` (canonical largest side is 1). */
-export function footprintRadius(scale: number): number {
-  return 0.55 * scale;
+/**
+ * Radius of a circle on the ground that holds an object of `scale` whatever its yaw (canonical
+ * largest side is 1): half the diagonal of the unit square, or of the unit cube when pitched or rolled.
+ */
+export function footprintRadius(scale: number, tilted = false): number {
+  return (tilted ? Math.sqrt(3) / 2 : Math.SQRT1_2) * scale;
 }
 
-function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: Record<string, FactorValue>): SceneDescription {
+function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: Record<string, FactorValue>, layoutAttempt = 0): SceneDescription {
   const { spec, catalog } = plan;
   const tag = attempt === 0 ? '' : `@${attempt}`;
   const draw = (def: FactorDef, purpose: string, className: string): FactorValue | null => {
@@ -249,10 +290,14 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
       metalness: values.metalness === null ? null : Number(values.metalness),
     });
   }
-  const positions = placeObjects(objects.map((o) => footprintRadius(o.scale)), rngFor(spec.seed, index, `layout${tag}`));
+  const radius = (o: ObjectDescription) => footprintRadius(o.scale, o.pitch !== 0 || o.roll !== 0);
+  const layoutTag = layoutAttempt === 0 ? '' : `#${layoutAttempt}`;
+  const positions = placeObjects(objects.map(radius), rngFor(spec.seed, index, `layout${tag}${layoutTag}`));
   objects.forEach((o, k) => { o.position = positions[k]; });
-  const extent = Math.max(...objects.map((o) => Math.hypot(o.position[0], o.position[2]) + footprintRadius(o.scale)));
-  const frame = Math.max(1, extent / 0.55);
+  // Frame the whole group: the camera distance factor is for one canonical object, scaled up
+  // when several objects spread wider than one.
+  const extent = Math.max(...objects.map((o) => Math.hypot(o.position[0], o.position[2]) + radius(o)));
+  const frame = Math.max(1, extent / Math.SQRT1_2);
   const height = Math.max(...objects.map((o) => o.scale));
   const first = objects[0];
   const factors: Record<string, FactorValue> = {};
@@ -285,15 +330,22 @@ function inSplit(plan: SamplingPlan, desc: SceneDescription): boolean {
 }
 
 /**
- * The scene description of sample `index` (0 <= index < plan.count).
+ * The scene description of sample `index` (0 <= index < plan.count). `layoutAttempt` > 0 redraws
+ * only the object layout (used when a layout leaves an object too hidden), deterministically.
  * @throws InputError when no sample in the requested split is found within MAX_SPLIT_ATTEMPTS.
  */
-export function describeSample(plan: SamplingPlan, index: number): SceneDescription {
+export function describeSample(plan: SamplingPlan, index: number, layoutAttempt = 0): SceneDescription {
   const { spec } = plan;
   if (plan.axes) {
     const cellIndex = index % plan.gridCells;
     const cell = gridCell(plan.axes, plan.cells ? plan.cells[cellIndex] : cellIndex);
-    return drawScene(plan, index, 0, cell);
+    return drawScene(plan, index, 0, cell, layoutAttempt);
+  }
+  if (plan.sweep) {
+    const cell = plan.sweep[index % plan.sweep.length];
+    const desc = drawScene(plan, index, 0, cell, layoutAttempt);
+    desc.factors[SWEEP_FACTOR] = cell[SWEEP_FACTOR];
+    return desc;
   }
   for (let attempt = 0; attempt < MAX_SPLIT_ATTEMPTS; attempt++) {
     let forced: Record<string, FactorValue> = {};
@@ -301,7 +353,7 @@ export function describeSample(plan: SamplingPlan, index: number): SceneDescript
       const combo = rngFor(spec.seed, index, `holdout${attempt}`).pick(spec.holdout);
       forced = Object.fromEntries(Object.entries(combo).filter(([, v]) => !Array.isArray(v))) as Record<string, FactorValue>;
     }
-    const desc = drawScene(plan, index, attempt, forced);
+    const desc = drawScene(plan, index, attempt, forced, layoutAttempt);
     if (inSplit(plan, desc)) return desc;
   }
   throw new InputError(inputError('holdout', `a ${spec.split} split that random sampling can reach`, spec.holdout,

@@ -37,6 +37,7 @@ export const SPEC_DEFAULTS = {
   format: 'png' as const,
   quality: 90,
   split: 'train' as const,
+  minVisiblePixels: 24,
   count: 16,
 };
 
@@ -51,8 +52,9 @@ export const SpecSchema = z.strictObject({
     .describe('dataset name: letters, digits, dot, dash, underscore'),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(SPEC_DEFAULTS.seed),
   count: z.number().int().min(1).max(MAX_COUNT).optional()
-    .describe(`number of samples (random mode default ${SPEC_DEFAULTS.count}; grid mode default: the grid size)`),
-  mode: z.enum(['random', 'grid']).default(SPEC_DEFAULTS.mode),
+    .describe(`number of samples (random mode default ${SPEC_DEFAULTS.count}; grid and sweep modes default: one per cell)`),
+  mode: z.enum(['random', 'grid', 'sweep']).default(SPEC_DEFAULTS.mode)
+    .describe('random: every factor drawn; grid: full product of listed values; sweep: one listed factor varied at a time around the first values (PUG:ImageNet protocol)'),
   resolution: z.tuple([z.number().int().min(8).max(MAX_RESOLUTION), z.number().int().min(8).max(MAX_RESOLUTION)])
     .default(SPEC_DEFAULTS.resolution).describe('[width, height] in pixels'),
   format: z.enum(['png', 'jpeg', 'webp']).default(SPEC_DEFAULTS.format),
@@ -61,6 +63,8 @@ export const SpecSchema = z.strictObject({
   factors: z.record(z.string(), DistributionSchema).default({}),
   holdout: z.array(z.record(z.string(), z.union([Value, z.tuple([z.number(), z.number()])]))).default([])
     .describe('factor combinations excluded from the train split; a value, or [min, max] for a numeric range'),
+  minVisiblePixels: z.number().int().min(0).max(1_000_000).default(SPEC_DEFAULTS.minVisiblePixels)
+    .describe('multi-object scenes: each object shows at least this many pixels (the layout is redrawn, up to 8 times); 0 turns the rule off'),
   split: z.enum(['train', 'holdout']).default(SPEC_DEFAULTS.split)
     .describe('train: samples matching no holdout combination; holdout: only samples matching one'),
   labels: z.array(z.enum(LABEL_PASSES)).default([])
@@ -72,7 +76,7 @@ export interface Spec {
   name: string;
   seed: number;
   count: number;
-  mode: 'random' | 'grid';
+  mode: 'random' | 'grid' | 'sweep';
   resolution: [number, number];
   format: 'png' | 'jpeg' | 'webp';
   quality: number;
@@ -80,6 +84,7 @@ export interface Spec {
   factors: Record<string, Distribution>;
   holdout: Record<string, FactorValue | [number, number]>[];
   split: 'train' | 'holdout';
+  minVisiblePixels: number;
   /** Label passes asked of the renderer (each listed once); [] for images only. */
   labels: LabelPass[];
 }
@@ -282,6 +287,6 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const b = base!;
   return {
     name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],
-    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels,
+    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels, minVisiblePixels: b.minVisiblePixels,
   };
 }

@@ -8,8 +8,8 @@ import type { AssetClass } from '../kit.js';
 import { Parts, quadruped, pick, type V3, type P2, type QuadOpts } from './parts.js';
 
 const EYE = '#111111';
-const NOSE = '#1d1a18';
-const HOOF = '#2a2420';
+const NOSE = EYE;
+const HOOF = '#1e1a18';
 const HORN = '#e8dcc0';
 
 /** Standard multiplicative shape parameters shared by the quadrupeds. */
@@ -40,19 +40,19 @@ function scaled(q: Q, p: Readonly<Record<string, number>>): Q {
 
 // -------------------------------------------------------------------------------------------- dog
 const DOGS: { color: string; q: Q }[] = [
-  // terrier: compact, pointy ears, tail up
-  { color: '#d9c7a2', q: { bodyLen: 0.75, bodyH: 0.2, bodyW: 0.16, legLen: 0.32, legR: 0.05, neckLen: 0.16, neckAngle: 60, neckR: 0.08, headR: 0.13, headLong: 1.2, snoutLen: 0.1, snoutR: 0.065, headTilt: 5, ears: 'pointy', earSize: 0.13, tail: 'thin', tailLen: 0.22, tailAngle: 70, tailR: 0.03 } },
-  // retriever: long, floppy ears, feathered tail
-  { color: '#d4a043', q: { bodyLen: 1.0, bodyH: 0.23, bodyW: 0.18, legLen: 0.42, legR: 0.06, neckLen: 0.22, neckAngle: 50, neckR: 0.1, headR: 0.14, headLong: 1.2, snoutLen: 0.17, snoutR: 0.07, headTilt: 5, ears: 'floppy', earSize: 0.22, tail: 'bushy', tailLen: 0.42, tailAngle: 15, tailR: 0.035 } },
+  // terrier: compact, white with a tan head, pointy ears, tail up
+  { color: '#eeeae0', q: { bodyLen: 0.72, bodyH: 0.19, bodyW: 0.15, legLen: 0.3, legR: 0.05, neckLen: 0.14, neckAngle: 60, neckR: 0.085, headR: 0.15, headLong: 1.15, snoutLen: 0.12, snoutR: 0.075, headTilt: 5, ears: 'pointy', earSize: 0.12, tail: 'thin', tailLen: 0.2, tailAngle: 75, tailR: 0.03, paws: true } },
+  // retriever: long, golden, floppy ears, feathered tail
+  { color: '#d4a043', q: { bodyLen: 1.0, bodyH: 0.23, bodyW: 0.18, legLen: 0.42, legR: 0.06, neckLen: 0.22, neckAngle: 50, neckR: 0.11, headR: 0.16, headLong: 1.15, snoutLen: 0.17, snoutR: 0.08, headTilt: 5, ears: 'floppy', earSize: 0.22, tail: 'bushy', tailLen: 0.42, tailAngle: 10, tailR: 0.035, paws: true } },
   // dachshund: very long, very short legs
-  { color: '#7a3d18', q: { bodyLen: 1.05, bodyH: 0.17, bodyW: 0.14, legLen: 0.13, legR: 0.045, neckLen: 0.16, neckAngle: 40, neckR: 0.075, headR: 0.12, headLong: 1.2, snoutLen: 0.2, snoutR: 0.06, headTilt: 5, ears: 'floppy', earSize: 0.2, tail: 'thin', tailLen: 0.3, tailAngle: 25, tailR: 0.025 } },
+  { color: '#7a3d18', q: { bodyLen: 1.05, bodyH: 0.17, bodyW: 0.14, legLen: 0.13, legR: 0.045, neckLen: 0.16, neckAngle: 40, neckR: 0.08, headR: 0.13, headLong: 1.15, snoutLen: 0.2, snoutR: 0.065, headTilt: 5, ears: 'floppy', earSize: 0.2, tail: 'thin', tailLen: 0.3, tailAngle: 25, tailR: 0.025, paws: true } },
 ];
 
 // -------------------------------------------------------------------------------------------- cat
 const CATS: { color: string; q: Q }[] = [
-  { color: '#d98a3d', q: { bodyLen: 0.75, bodyH: 0.16, bodyW: 0.13, legLen: 0.3, legR: 0.04, neckLen: 0.08, neckAngle: 55, neckR: 0.07, headR: 0.12, headLong: 1.0, snoutLen: 0.02, snoutR: 0.055, ears: 'pointy', earSize: 0.11, tail: 'thin', tailLen: 0.55, tailAngle: 55, tailR: 0.025 } },
-  { color: '#e8dcc4', q: { bodyLen: 0.8, bodyH: 0.15, bodyW: 0.12, legLen: 0.34, legR: 0.037, neckLen: 0.1, neckAngle: 55, neckR: 0.065, headR: 0.11, headLong: 1.1, snoutLen: 0.03, snoutR: 0.05, ears: 'pointy', earSize: 0.13, tail: 'thin', tailLen: 0.6, tailAngle: 40, tailR: 0.022 } },
-  { color: '#222222', q: { bodyLen: 0.72, bodyH: 0.17, bodyW: 0.14, legLen: 0.28, legR: 0.042, neckLen: 0.07, neckAngle: 55, neckR: 0.07, headR: 0.125, headLong: 1.0, snoutLen: 0.02, snoutR: 0.055, ears: 'pointy', earSize: 0.1, tail: 'thin', tailLen: 0.5, tailAngle: 75, tailR: 0.027 } },
+  { color: '#d98a3d', q: { bodyLen: 0.75, bodyH: 0.16, bodyW: 0.13, legLen: 0.3, legR: 0.04, neckLen: 0.08, neckAngle: 55, neckR: 0.07, headR: 0.12, headLong: 1.0, snoutLen: 0.02, snoutR: 0.055, ears: 'pointy', earSize: 0.11, tail: 'thin', tailLen: 0.55, tailAngle: 55, tailR: 0.025, paws: true } },
+  { color: '#e8dcc4', q: { bodyLen: 0.8, bodyH: 0.15, bodyW: 0.12, legLen: 0.34, legR: 0.037, neckLen: 0.1, neckAngle: 55, neckR: 0.065, headR: 0.11, headLong: 1.1, snoutLen: 0.03, snoutR: 0.05, ears: 'pointy', earSize: 0.13, tail: 'thin', tailLen: 0.6, tailAngle: 40, tailR: 0.022, paws: true } },
+  { color: '#222222', q: { bodyLen: 0.72, bodyH: 0.17, bodyW: 0.14, legLen: 0.28, legR: 0.042, neckLen: 0.07, neckAngle: 55, neckR: 0.07, headR: 0.125, headLong: 1.0, snoutLen: 0.02, snoutR: 0.055, ears: 'pointy', earSize: 0.1, tail: 'thin', tailLen: 0.5, tailAngle: 75, tailR: 0.027, paws: true } },
 ];
 
 // ------------------------------------------------------------------------------------------ horse
@@ -90,7 +90,7 @@ function quadClass(
     build(b, v, p) {
       const parts = new Parts(b);
       const q = scaled(base(v), p);
-      const opts: QuadOpts = { ...q, fur: b.main, eye: parts.mat(EYE, 0.3), nose: parts.mat(NOSE, 0.5), ...(mats ? mats(parts, v) : {}) };
+      const opts: QuadOpts = { ...q, fur: b.main, eye: parts.mat(EYE, 0.5), nose: parts.mat(NOSE, 0.5), ...(mats ? mats(parts, v) : {}) };
       const a = quadruped(parts, opts);
       extra?.(parts, v, a, opts, p);
       parts.flush();
@@ -105,7 +105,7 @@ function bodySpots(parts: Parts, mat: THREE.Material, centre: V3, r: V3, spots: 
     const k = Math.sqrt(Math.max(0, 1 - u * u));
     const y = Math.cos(a) * r[1] * k;
     const z = Math.sin(a) * r[2] * k;
-    parts.ell(mat, [centre[0] + u * r[0], centre[1] + y, centre[2] + z], [s * 1.2, s, s], 8, [ang, 0, 0]);
+    parts.ell(mat, [centre[0] + u * r[0], centre[1] + y * 0.97, centre[2] + z * 0.97], [s * 1.3, s * 0.3, s * 1.1], 8, [ang, 0, 0]);
   }
 }
 
@@ -114,8 +114,8 @@ function segmentSpots(parts: Parts, mat: THREE.Material, from: V3, to: V3, r: nu
   for (let i = 0; i < n; i++) {
     const t = (i + 0.5) / n;
     const sz = i % 2 ? 1 : -1;
-    const at: V3 = [from[0] + (to[0] - from[0]) * t, from[1] + (to[1] - from[1]) * t + (i % 3 - 1) * r * 0.3, sz * r * 0.8];
-    parts.ell(mat, at, [size, size * 0.9, size * 0.6], 8);
+    const at: V3 = [from[0] + (to[0] - from[0]) * t, from[1] + (to[1] - from[1]) * t + (i % 3 - 1) * r * 0.3, sz * r * 0.85];
+    parts.ell(mat, at, [size, size * 0.9, size * 0.35], 8);
   }
 }
 
@@ -124,6 +124,7 @@ export const ANIMAL_CLASSES: AssetClass[] = [
     (v) => pick(DOGS, v).color, 0.8,
     (v) => pick(DOGS, v).q,
     undefined,
+    (parts, v) => (v === 0 ? { headMat: parts.mat('#b07a40', 0.8), earMat: parts.mat('#b07a40', 0.8) } : {}),
   ),
   quadClass('cat', ['tabby', 'siamese', 'black'], QUAD_PARAMS,
     (v) => pick(CATS, v).color, 0.8,
@@ -176,7 +177,7 @@ export const ANIMAL_CLASSES: AssetClass[] = [
         parts.ell(parts.main, [a.head[0] + 0.02, a.head[1] + q.headR * 0.55, 0], [q.headR * 0.7, q.headR * 0.45, q.headR * 0.95], 10);
       }
     },
-    (parts, v) => ({ feet: parts.mat(HOOF, 0.6), nose: parts.mat(v === 0 ? '#e0a6a0' : '#3a2a24', 0.5), tailTip: parts.mat(v === 0 ? '#151515' : '#3a2418', 0.9) }),
+    (parts, v) => ({ feet: parts.mat(HOOF, 0.6), nose: parts.mat(v === 0 ? '#e8a0a0' : EYE, 0.5), tailTip: parts.mat(v === 0 ? EYE : v === 1 ? EYE : '#3a2418', 0.9) }),
   ),
   quadClass('giraffe', ['reticulated', 'masai', 'calf'], QUAD_PARAMS,
     (v) => pick(GIRAFFES, v).color, 0.75,
@@ -269,7 +270,7 @@ ANIMAL_CLASSES.push(
         }
       }
       // toenails
-      const nail = parts.mat('#d8d0c0', 0.6);
+      const nail = parts.mat('#f2ead6', 0.4);
       const lx = (q.bodyLen / 2) * 0.68;
       for (const sx of [1, -1]) for (const sz of [1, -1]) parts.ell(nail, [sx * lx + q.legR * 0.8, q.legR * 0.3, sz * q.bodyW * 0.55], [q.legR * 0.25, q.legR * 0.25, q.legR * 0.6], 8);
     },
@@ -280,13 +281,13 @@ ANIMAL_CLASSES.push(
     (v) => pick(PIGS, v).q,
     (parts, v, a, q) => {
       // the snout disc and nostrils
-      const disc = parts.mat(v === 2 ? '#2a201a' : '#e08a90', 0.6);
+      const disc = parts.mat(v === 2 ? '#1e1816' : '#e08a90', 0.6);
       const t = a.snoutTip;
       parts.cyl(disc, [t[0] - 0.02, t[1] - 0.01, 0], [t[0] + 0.015, t[1] - 0.01, 0], q.snoutR * 0.95, q.snoutR * 0.95, 14);
       const eye = parts.mat(EYE, 0.3);
       for (const s of [1, -1]) parts.ell(eye, [t[0] + 0.016, t[1] - 0.01, s * q.snoutR * 0.35], [0.006, q.snoutR * 0.22, q.snoutR * 0.14], 6);
       if (v === 1) {
-        const spot = parts.mat('#2a2220', 0.8);
+        const spot = parts.mat('#1a1616', 0.8);
         bodySpots(parts, spot, a.body, [q.bodyLen / 2, q.bodyH, q.bodyW], [[-0.4, 50, 0.1], [0.3, 70, 0.09], [-0.1, -60, 0.11], [0.45, -40, 0.08]]);
       }
       if (v === 2) {
@@ -296,7 +297,7 @@ ANIMAL_CLASSES.push(
         for (const s of [1, -1]) parts.taper(ivory, [[t[0] - 0.07, t[1] - 0.04, s * 0.05], [t[0] - 0.02, t[1] + 0.0, s * 0.06], [t[0] - 0.03, t[1] + 0.04, s * 0.07]], (u) => 0.014 * (1 - 0.7 * u), 6, 6);
       }
     },
-    (parts, v) => ({ nose: parts.mat(v === 2 ? '#2a201a' : '#e08a90', 0.6) }),
+    (parts, v) => ({ nose: parts.mat(v === 2 ? '#1e1816' : '#e08a90', 0.6) }),
   ),
   quadClass('sheep', ['white-face', 'black-face', 'ram'], { ...QUAD_PARAMS, woolSize: [0.9, 1.15] },
     (v) => pick(SHEEP, v).wool, 0.95,
@@ -335,7 +336,7 @@ ANIMAL_CLASSES.push(
       }
     },
     (parts, v) => {
-      const o: Partial<QuadOpts> = { feet: parts.mat(v === 1 ? '#2a2420' : '#1a1a1a', 0.8) };
+      const o: Partial<QuadOpts> = { feet: parts.mat(EYE, 0.8) };
       if (v === 2) {
         const black = parts.mat('#1a1a1a', 0.9);
         o.legMat = black;
@@ -363,11 +364,11 @@ ANIMAL_CLASSES.push(
       const hy = 0.4 * bs;
       parts.ell(fur, [hx, hy, 0], [0.12 * hs, 0.1 * hs, 0.095 * hs], 16);
       parts.ell(fur, [hx + 0.09 * hs, hy - 0.035 * hs, 0], [0.055 * hs, 0.05 * hs, 0.065 * hs], 10);
-      parts.ell(parts.mat('#d88c96', 0.5), [hx + 0.14 * hs, hy - 0.02 * hs, 0], 0.014, 6);
+      parts.ell(parts.mat('#e0a0a8', 0.5), [hx + 0.14 * hs, hy - 0.02 * hs, 0], 0.014, 6);
       const eye = parts.mat(v === 1 ? '#9a1c2c' : EYE, 0.3);
       for (const s of [1, -1]) parts.ell(eye, [hx + 0.055 * hs, hy + 0.025 * hs, s * 0.075 * hs], 0.018, 8);
       const el = 0.16 * p.earLength;
-      const inner = parts.mat('#e8b0b0', 0.8);
+      const inner = parts.mat('#e0a0a8', 0.8);
       for (const s of [1, -1]) {
         if (v === 2) {
           parts.ell(fur, [hx - 0.03, hy - 0.05, s * 0.1 * hs], [0.045, el * 0.9, 0.025], 10, [s * 15, 0, 10]);
@@ -389,7 +390,7 @@ ANIMAL_CLASSES.push(
       const body = b.main;
       const bl = p.bodyLength;
       const ly = 0.2 * p.legLength;
-      const leg = parts.mat(v === 2 ? '#555555' : '#8a6a4a', 0.6);
+      const leg = parts.mat(EYE, 0.6);
       for (const s of [1, -1]) {
         parts.rod(leg, [0.0, ly + 0.06, s * 0.045], [0.01, 0.015, s * 0.045], 0.01, 6);
         parts.rod(leg, [-0.02, 0.008, s * 0.045], [0.06, 0.008, s * 0.045], 0.007, 6);
@@ -401,7 +402,7 @@ ANIMAL_CLASSES.push(
       const ta = (tilt * Math.PI) / 180;
       const head: V3 = [Math.cos(ta) * 0.19 * bl + 0.02, cy + Math.sin(ta) * 0.19 * bl + 0.06, 0];
       parts.ell(v === 2 ? parts.mat('#d42a22', 0.7) : body, head, hs, 14);
-      const beak = parts.mat(v === 2 ? '#e8e0d0' : v === 1 ? '#e0a020' : '#3a3028', 0.5);
+      const beak = parts.mat(v === 2 ? '#e8e0d0' : v === 1 ? '#e0a020' : '#1e1a16', 0.5);
       const bk = (v === 2 ? 0.06 : 0.07) * p.beakLength;
       if (v === 2) parts.add(new THREE.ConeGeometry(hs * 0.45, bk * 1.2, 8), beak, { at: [head[0] + hs * 0.95, head[1] - hs * 0.3, 0], rot: [0, 0, -150] });
       else parts.add(new THREE.ConeGeometry(hs * 0.32, bk, 8), beak, { at: [head[0] + hs * 0.9 + bk * 0.4, head[1] - hs * 0.1, 0], rot: [0, 0, -95] });
@@ -445,7 +446,7 @@ ANIMAL_CLASSES.push(
         parts.slab(fin, [[0, 0.02], [-0.14 * ts, 0.14 * ts], [-0.11 * ts, 0], [-0.14 * ts, -0.14 * ts], [0, -0.02]], 0.01, { at: [tx, cy, 0] });
         parts.slab(body, [[L * 0.4, H * 0.7], [-L * 0.3, H * 1.2 + 0.05 * fs], [-L * 1.3, H + 0.2 * fs], [-L * 0.6, H * 0.6]], 0.012, { at: [0, cy, 0] });
         parts.slab(body, [[L * 0.3, -H * 0.7], [-L * 0.3, -H * 1.2 - 0.05 * fs], [-L * 1.3, -H - 0.2 * fs], [-L * 0.6, -H * 0.6]], 0.012, { at: [0, cy, 0] });
-        const stripe = parts.mat('#2a2420', 0.6);
+        const stripe = parts.mat(EYE, 0.6);
         for (const x of [0.35, -0.05, -0.45]) {
           const k = Math.sqrt(1 - x * x);
           parts.ell(stripe, [x * L, cy, 0], [0.018, H * k * 1.01, W * k * 1.08], 12);
@@ -457,7 +458,7 @@ ANIMAL_CLASSES.push(
         parts.slab(fin, [[0, 0], [0.06 * fs, 0], [-0.02 * fs, -0.05 * fs]], 0.01, { at: [-L * 0.55, cy - H * 0.8, 0] });
         const pink = parts.mat('#d07a80', 0.5);
         for (const s of [1, -1]) parts.ell(pink, [0, cy - 0.005, s * W * 0.55], [L * 0.85, H * 0.22, W * 0.5], 14);
-        const dot = parts.mat('#2a2a20', 0.6);
+        const dot = parts.mat(EYE, 0.6);
         for (let i = 0; i < 8; i++) {
           const x = -0.7 + i * 0.2;
           const y = (i % 2 ? 0.45 : 0.7) * Math.sqrt(1 - x * x);
@@ -467,12 +468,8 @@ ANIMAL_CLASSES.push(
         for (const s of [1, -1]) parts.ell(fin, [L * 0.45, cy - H * 0.55, s * W * 0.9], [0.05 * fs, 0.022 * fs, 0.008], 8, [0, s * 20, -30]);
       }
       const eye = parts.mat(EYE, 0.2);
-      const white = parts.mat('#f4f4f0', 0.3);
-      for (const s of [1, -1]) {
-        parts.ell(white, [L * 0.68, cy + H * 0.22, s * W * 0.55], [0.028, 0.028, 0.012], 10);
-        parts.ell(eye, [L * 0.7, cy + H * 0.22, s * W * 0.62], [0.016, 0.016, 0.008], 8);
-      }
-      parts.ell(parts.mat('#3a2a22', 0.6), [L * 0.98, cy - H * 0.15, 0], [0.012, 0.008, W * 0.25], 6);
+      for (const s of [1, -1]) parts.ell(eye, [L * 0.7, cy + H * 0.22, s * W * 0.6], [0.022, 0.022, 0.01], 8);
+      parts.ell(parts.mat(EYE, 0.6), [L * 0.98, cy - H * 0.15, 0], [0.012, 0.008, W * 0.25], 6);
       parts.flush();
     },
   },
@@ -495,7 +492,7 @@ ANIMAL_CLASSES.push(
       prof[prof.length - 1][0] = 0;
       shell.lathe(parts.mat('#2e2414', 0.8), [[0, 0], [sl * 0.98, 0], ...prof], 20);
       // rim and scute plates
-      const rim = parts.mat(pick(['#4a3c20', '#36482a', '#c8a040'], v), 0.7);
+      const rim = parts.mat(v === 2 ? '#c8a040' : '#2e2414', 0.7);
       shell.add(new THREE.TorusGeometry(sl, 0.02, 6, 24), rim, { at: [0, 0.01, 0], rot: [90, 0, 0] });
       // scute plates: hexagonal tiles following the dome
       const plate = b.main;
@@ -518,7 +515,7 @@ ANIMAL_CLASSES.push(
       const neckEnd: V3 = [sl + nl, lift + (v === 1 ? 0.04 : 0.1), 0];
       parts.rod(skin, [sl * 0.7, lift + 0.06, 0], neckEnd, 0.05, 8);
       parts.ell(skin, [neckEnd[0] + 0.04, neckEnd[1] + 0.015, 0], [0.085, 0.06, 0.065], 12);
-      const eye = parts.mat(EYE, 0.3);
+      const eye = parts.mat('#2e2414', 0.8);
       for (const s of [1, -1]) parts.ell(eye, [neckEnd[0] + 0.07, neckEnd[1] + 0.035, s * 0.05], 0.012, 6);
       // legs or flippers
       for (const sx of [1, -1]) {
@@ -559,17 +556,15 @@ ANIMAL_CLASSES.push(
       for (const s of [1, -1]) parts.ell(wingMat, [-bl * 0.15, cy + 0.03, s * 0.12], [bl * 0.7, 0.08, 0.04], 12, [0, 0, 12]);
       if (v === 0) {
         parts.ell(parts.mat('#6a3a2a', 0.7), [bl * 0.55, cy + 0.03, 0], [bl * 0.45, 0.11, 0.13], 12);
-        for (const s of [1, -1]) parts.ell(parts.mat('#3050c0', 0.4), [-bl * 0.3, cy + 0.05, s * 0.16], [0.05, 0.02, 0.01], 6, [0, 0, 12]);
       }
       const nl = (chick ? 0.06 : 0.14) * p.neckLength;
       const neckTop: V3 = [bl * 0.72, cy + 0.1 + nl, 0];
       const headMat = v === 0 ? parts.mat('#1e6a36', 0.35) : body;
       parts.rod(v === 0 ? headMat : body, [bl * 0.6, cy + 0.05, 0], neckTop, chick ? 0.07 : 0.055, 10);
-      if (v === 0) parts.add(new THREE.TorusGeometry(0.055, 0.012, 6, 16), parts.mat('#f4f4f0', 0.6), { at: [bl * 0.63, cy + 0.1, 0], rot: [90, 20, 0] });
       const hr = chick ? 0.11 : 0.085;
       const head: V3 = [neckTop[0] + 0.02, neckTop[1] + hr * 0.6, 0];
       parts.ell(headMat, head, [hr * 1.15, hr, hr * 0.9], 14);
-      const bill = parts.mat(v === 0 ? '#e0c040' : '#f29a2a', 0.5);
+      const bill = parts.mat('#f08a20', 0.5);
       const blen = (chick ? 0.06 : 0.1) * p.billLength;
       parts.ell(bill, [head[0] + hr * 0.9 + blen * 0.35, head[1] - hr * 0.25, 0], [blen * 0.65, hr * 0.18, hr * 0.42], 10);
       const eye = parts.mat(EYE, 0.3);
@@ -650,19 +645,19 @@ ANIMAL_CLASSES.push(
       const head: V3 = [chick ? 0.02 : 0.04, cy + h * 0.85 + hr * (chick ? 0.5 : 0.2), 0];
       parts.ell(chick ? parts.mat('#2a2a2e', 0.7) : b.main, head, [hr * 1.05, hr, hr * 0.95], 16);
       if (chick) parts.ell(white, [head[0] + hr * 0.35, head[1] - hr * 0.05, 0], [hr * 0.75, hr * 0.65, hr * 0.85], 12);
-      if (v === 0) for (const s of [1, -1]) parts.ell(parts.mat('#f2b030', 0.6), [head[0] - hr * 0.2, head[1] - hr * 0.5, s * hr * 0.75], [hr * 0.4, hr * 0.55, hr * 0.25], 10, [0, 0, -30]);
+      if (v === 0) for (const s of [1, -1]) parts.ell(parts.mat('#e89030', 0.6), [head[0] - hr * 0.2, head[1] - hr * 0.5, s * hr * 0.75], [hr * 0.4, hr * 0.55, hr * 0.25], 10, [0, 0, -30]);
       const beakL = (v === 0 ? 0.1 : 0.07) * p.beakLength;
-      parts.add(new THREE.ConeGeometry(hr * 0.25, beakL, 8), parts.mat(v === 0 ? '#2a2420' : '#1a1a1a', 0.5), { at: [head[0] + hr * 0.95 + beakL * 0.35, head[1] - hr * 0.15, 0], rot: [0, 0, -100], scale: [1, 1, 0.8] });
-      if (v === 0) parts.ell(parts.mat('#e08a30', 0.6), [head[0] + hr * 0.95 + beakL * 0.2, head[1] - hr * 0.22, 0], [beakL * 0.35, hr * 0.08, hr * 0.15], 6, [0, 0, -10]);
+      parts.add(new THREE.ConeGeometry(hr * 0.25, beakL, 8), parts.mat(EYE, 0.5), { at: [head[0] + hr * 0.95 + beakL * 0.35, head[1] - hr * 0.15, 0], rot: [0, 0, -100], scale: [1, 1, 0.8] });
+      if (v === 0) parts.ell(parts.mat('#e89030', 0.6), [head[0] + hr * 0.95 + beakL * 0.2, head[1] - hr * 0.22, 0], [beakL * 0.35, hr * 0.08, hr * 0.15], 6, [0, 0, -10]);
       const eye = parts.mat(EYE, 0.3);
-      const ring = parts.mat('#f8f8f8', 0.4);
+      const ring = parts.mat('#f2f2ee', 0.6);
       for (const s of [1, -1]) {
         if (v === 1) parts.ell(ring, [head[0] + hr * 0.45, head[1] + hr * 0.2, s * hr * 0.74], hr * 0.2, 8);
         parts.ell(eye, [head[0] + hr * 0.5, head[1] + hr * 0.2, s * hr * 0.82], hr * 0.11, 8);
       }
       const fa = p.flipperAngle;
       for (const s of [1, -1]) parts.ell(chick ? b.main : b.main, [-g * 0.05, cy + h * 0.1, s * g * 0.98], [g * 0.28, h * 0.55, 0.02], 12, [s * fa, 0, 12]);
-      const feet = parts.mat(chick ? '#3a3a3a' : '#e89030', 0.6);
+      const feet = parts.mat(chick ? EYE : '#e89030', 0.6);
       for (const s of [1, -1]) parts.ell(feet, [g * 0.4, 0.015, s * g * 0.4], [g * 0.45, 0.015, g * 0.25], 8);
       parts.flush();
     },

@@ -60,20 +60,19 @@ export const BUILDING_CLASSES: AssetClass[] = [
       const frame = parts.mat(TRIM, 0.6);
       const gl = glassMat(parts);
       parts.box(b.main, [0, H / 2, 0], [D, H, W]);
-      parts.box(parts.mat('#8a8a86', 0.9), [0, 0.2, 0], [D + 0.1, 0.4, W + 0.1]);
+      parts.box(frame, [0, 0.2, 0], [D + 0.1, 0.4, W + 0.1]);
       if (v === 2) {
         // low hipped roof: a flattened four-sided pyramid stretched along z, and a porch
         parts.add(new THREE.ConeGeometry(1, 1, 4).rotateY(Math.PI / 4), roof, { at: [0, H + rise / 2, 0], scale: [(D / 2 + 0.6) * Math.SQRT2, rise, (W / 2 + 0.6) * Math.SQRT2] });
         parts.box(roof, [D / 2 + 1.2, H - 0.1, 0], [2.6, 0.2, W * 0.5]);
         for (const sz of [1, -1]) parts.box(frame, [D / 2 + 2.3, (H - 0.2) / 2, sz * W * 0.23], [0.2, H - 0.2, 0.2]);
-        parts.box(parts.mat('#9a9a96', 0.9), [D / 2 + 1.2, 0.15, 0], [2.6, 0.3, W * 0.5]);
+        parts.box(frame, [D / 2 + 1.2, 0.15, 0], [2.6, 0.3, W * 0.5]);
       } else {
         gableRoof(parts, b.main, roof, D, W, H, rise);
       }
       // door and windows on the front (+x) and the sides (±z)
       parts.box(parts.mat(DOOR, 0.7), [D / 2 + 0.02, 1.1, 0], [0.1, 2.2, 1.1]);
       parts.box(frame, [D / 2 + 0.01, 1.15, 0], [0.08, 2.4, 1.3]);
-      parts.ell(parts.mat('#c8a040', 0.3, 0.8), [D / 2 + 0.1, 1.1, 0.35], 0.06, 6);
       const floors = v === 1 ? [1.6, 4.5] : [1.7];
       for (const y of floors) {
         for (const z of y > 3 ? [-W * 0.3, 0, W * 0.3] : [-W * 0.3, W * 0.3]) windowOn(parts, [D / 2 + 0.02, y * p.wallHeight, z], 1.2, 1.3, 'x', frame, gl);
@@ -81,7 +80,7 @@ export const BUILDING_CLASSES: AssetClass[] = [
       }
       if (v !== 2) windowOn(parts, [0, H + rise * 0.38, W / 2 + 0.02], 0.8, 0.8, 'z', frame, gl);
       if (p.chimney > 0.35 || v === 0) {
-        const brick = parts.mat('#a04a32', 0.9, 0, 'brick', 1);
+        const brick = roof;
         const cz = W * 0.3;
         const cx = -D * 0.2;
         const roofAt = H + rise * (1 - Math.abs(cx) / (D / 2));
@@ -136,13 +135,13 @@ export const BUILDING_CLASSES: AssetClass[] = [
         parts.add(new THREE.SphereGeometry(rt * 0.95 * ts, 14, 6, 0, Math.PI * 2, 0, Math.PI / 2), red, { at: [0, H + 2.3, 0] });
         parts.cyl(dark, [0, H + 2.3 + rt * 0.9 * ts, 0], [0, H + 3.2 + rt * 0.9 * ts, 0], 0.08, 0.03, 6);
         parts.box(parts.mat(DOOR, 0.8), [R - 0.05, 1.1, 0], [0.3, 2.2, 1.1]);
-        parts.cyl(parts.mat('#8a8a84', 0.9), [0, 0, 0], [0, 0.5, 0], R * 1.4, R * 1.45, 16);
+        parts.cyl(dark, [0, 0, 0], [0, 0.5, 0], R * 1.4, R * 1.45, 16);
       } else {
         // square clock tower: shaft, clock stage, belfry and a pyramid spire
         const w = R * 2;
         const ws = w * p.taper;
         parts.box(b.main, [0, H * 0.4, 0], [w, H * 0.8, w]);
-        const stone = parts.mat('#d8d0c0', 0.85);
+        const stone = parts.mat('#f4f0e4', 0.5);
         parts.box(stone, [0, H * 0.8 + 0.2, 0], [w + 0.4, 0.4, w + 0.4]);
         parts.box(b.main, [0, H * 0.8 + 0.4 + (w * ts) / 2, 0], [ws * ts, w * ts, ws * ts]);
         const face = parts.mat('#f4f0e4', 0.5);
@@ -164,8 +163,8 @@ export const BUILDING_CLASSES: AssetClass[] = [
         const top = H * 0.8 + 0.4 + w * ts;
         parts.box(stone, [0, top + 0.15, 0], [ws * ts + 0.5, 0.3, ws * ts + 0.5]);
         parts.add(new THREE.ConeGeometry(((ws * ts) / 2 + 0.2) * Math.SQRT2, w * 1.6, 4), parts.mat('#3a5a4a', 0.6, 0.3), { at: [0, top + 0.3 + w * 0.8, 0], rot: [0, 45, 0] });
-        parts.box(parts.mat(DOOR, 0.8), [w / 2 + 0.03, 1.4, 0], [0.1, 2.8, 1.4]);
-        for (const y of [0.3, 0.55]) parts.box(glassMat(parts), [w / 2 + 0.03, H * y, 0], [0.1, 1.6, 0.8]);
+        parts.box(dark, [w / 2 + 0.03, 1.4, 0], [0.1, 2.8, 1.4]);
+        for (const y of [0.3, 0.55]) parts.box(dark, [w / 2 + 0.03, H * y, 0], [0.1, 1.6, 0.8]);
       }
       parts.flush();
     },
@@ -207,7 +206,7 @@ export const BUILDING_CLASSES: AssetClass[] = [
         for (const t of [1, -1]) parts.box(trim, [fx + 0.03, dh / 2, s * dw * 0.25], [0.1, Math.hypot(dh, dw / 2), 0.16], [t * diag, 0, 0]);
       }
       parts.box(trim, [fx, H + 1.0, 0], [0.1, 1.6, 1.6]);
-      parts.box(parts.mat('#3a2a1e', 0.8), [fx + 0.02, H + 1.0, 0], [0.1, 1.3, 1.3]);
+      parts.box(glassMat(parts), [fx + 0.02, H + 1.0, 0], [0.1, 1.3, 1.3]);
       // trim on the corners, small windows on the long sides
       for (const sx of [1, -1]) for (const sz of [1, -1]) parts.box(trim, [sx * L / 2, H / 2, sz * D / 2], [0.25, H, 0.25]);
       for (const s of [1, -1]) for (const x of [-L * 0.3, 0, L * 0.3]) windowOn(parts, [x, H * 0.6, s * (D / 2 + 0.03)], 1.0, 1.0, s > 0 ? 'z' : '-z', trim, glassMat(parts));
@@ -259,7 +258,7 @@ export const BUILDING_CLASSES: AssetClass[] = [
         parts.box(roof, [x, y + 1.8, 0], [0.8, 0.3, 1.7]);
         parts.ell(parts.mat('#c8a040', 0.3, 0.8), [x, y + 1.2, 0], [0.35, 0.4, 0.35], 8);
         addCross([x, y + 1.9, 0], 1.2);
-        parts.slab(parts.mat('#6a4a2a', 0.7), [[-0.9, 0], [0.9, 0], ...arc(0, 1.8, 0.9, 0, 180, 6).slice(1, -1), [-0.9, 1.8]], 0.2, { at: [L / 2 + 0.02, 0, 0], rot: [0, 90, 0] });
+        parts.slab(dark, [[-0.9, 0], [0.9, 0], ...arc(0, 1.8, 0.9, 0, 180, 6).slice(1, -1), [-0.9, 1.8]], 0.2, { at: [L / 2 + 0.02, 0, 0], rot: [0, 90, 0] });
         parts.ell(gl, [L / 2 + 0.02, H + 1.2, 0], [0.05, 0.8, 0.8], 12);
       } else {
         const towers = v === 1 ? [0] : [W / 2 - tw / 2 + 0.6, -(W / 2 - tw / 2 + 0.6)];
@@ -276,7 +275,7 @@ export const BUILDING_CLASSES: AssetClass[] = [
         }
         const fx = L / 2 + (v === 1 ? tw : 0.02) - 0.28;
         const dw = v === 2 ? 1.8 : 1.1;
-        parts.slab(parts.mat('#6a4a2a', 0.7), [[-dw, 0], [dw, 0], ...arc(0, 2.4, dw, 0, 180, 8).slice(1, -1), [-dw, 2.4]], 0.3, { at: [fx, 0, 0], rot: [0, 90, 0] });
+        parts.slab(dark, [[-dw, 0], [dw, 0], ...arc(0, 2.4, dw, 0, 180, 8).slice(1, -1), [-dw, 2.4]], 0.3, { at: [fx, 0, 0], rot: [0, 90, 0] });
         if (v === 2) {
           // rose window between the towers
           parts.add(new THREE.CylinderGeometry(1.6, 1.6, 0.2, 16), gl, { at: [L / 2 + 0.05, H * 0.75, 0], rot: [0, 0, 90] });

@@ -273,7 +273,7 @@ export const FURNITURE_CLASSES: AssetClass[] = [
       parts.box(f, [D / 2 - 0.01, 0.03, 0], [0.02, 0.06, Wd]);
       for (let c = 1; c < cols; c++) parts.box(f, [0, H / 2, -Wd / 2 + (c * Wd) / cols], [D, H - 0.06, t]);
       // books: a deterministic pattern of heights, widths and colours, merged per colour
-      const colours = ['#8a2a2a', '#2a4a8a', '#d8c8a0', '#2a6a4a', '#c8902a', '#3a3a3a'].map((c) => parts.mat(c, 0.8));
+      const colours = ['#8a2a2a', '#2a4a8a', '#d8c8a0'].map((c) => parts.mat(c, 0.8));
       let k = 0;
       for (let r = 0; r < rows; r++) {
         const y = shelfY[r] + t;

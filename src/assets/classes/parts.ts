@@ -286,6 +286,8 @@ export interface QuadOpts {
   headMat?: THREE.Material;
   earMat?: THREE.Material;
   tailMat?: THREE.Material;
+  /** Rounded paws at the feet (dogs, cats, bears). */
+  paws?: boolean;
   /** Tuft at the end of a 'tuft' tail. */
   tailTip?: THREE.Material;
   feet?: THREE.Material;
@@ -329,6 +331,7 @@ export function quadruped(p: Parts, o: QuadOpts): QuadAnchors {
       const foot: V3 = [sx * lx + (sx > 0 ? 0 : 0.02 * o.legLen), o.legR, sz * lz];
       p.rod(legMat, top, foot, o.legR, 8);
       if (thigh > 1.01) p.ell(legMat, [sx * lx, cy - o.bodyH * 0.35, sz * lz], [o.legR * thigh, o.bodyH * 0.55, o.legR * thigh * 0.9], 10);
+      if (o.paws) p.ell(legMat, [foot[0] + o.legR * 0.5, o.legR * 0.75, foot[2]], [o.legR * 1.6, o.legR * 0.75, o.legR * 1.15], 8);
       if (o.feet) p.cyl(o.feet, [foot[0], 0, foot[2]], [foot[0], o.legR * 1.4, foot[2]], o.legR * 1.15, o.legR * 1.05, 8);
     }
   }

@@ -7,7 +7,7 @@ import type { AssetClass } from '../kit.js';
 import { Parts, wheel, pick, roundRect, type V3, type P2 } from './parts.js';
 
 const TYRE = '#1c1c1e';
-const HUB = '#b8b8bc';
+const HUB = '#c8ccd0';
 const GLASS = '#27323c';
 const CHROME = '#c8ccd0';
 
@@ -17,8 +17,9 @@ function glass(p: Parts): THREE.Material {
 
 /** Front and rear lights at x = ±`x`, height y, half-width z. */
 function lights(p: Parts, xf: number, xr: number, y: number, z: number, s: number): void {
-  const head = p.mat('#f4f0d8', 0.2);
-  const tail = p.mat('#c81e1e', 0.3);
+  // headlights in the chrome material and tail lights in the dark trim one: each extra material is a draw call
+  const head = p.mat(CHROME, 0.2, 0.9);
+  const tail = p.mat(TYRE, 0.5);
   for (const sz of [1, -1]) {
     p.ell(head, [xf, y, sz * z], [s * 0.35, s * 0.6, s], 8);
     p.ell(tail, [xr, y, sz * z], [s * 0.35, s * 0.5, s * 0.9], 8);
@@ -188,15 +189,14 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         parts.box(gl, [fx + 0.01, y + wh / 2 + (v === 2 ? 0 : -0.1), 0], [0.04, wh * (v === 2 ? 1 : 1.25), W * 0.86]);
       }
       // door (front right side), stripes and destination sign
-      const door = parts.mat('#30383e', 0.3, 0.3);
+      const door = glass(parts);
       parts.box(door, [fx - 0.9, clr + 1.1, W / 2 + 0.005], [0.9, 2.0, 0.02]);
       if (v === 1) {
         const black = parts.mat('#1a1a1a', 0.5);
         for (const y of [clr + 0.7, clr + 1.15]) parts.box(black, [-hoodL / 2, y, 0], [L - hoodL - 0.2, 0.08, W + 0.03]);
         parts.box(black, [-hl + 0.1, clr + 0.2, 0], [0.2, 0.25, W * 1.02]);
       } else {
-        parts.box(parts.mat('#f2a020', 0.3), [fx + 0.02, clr + H - 0.3, 0], [0.04, 0.3, W * 0.6]);
-        parts.box(parts.mat('#e8e8e8', 0.5), [0, clr + 0.8, 0], [L * 0.98, 0.15, W + 0.03]);
+        parts.box(parts.mat(CHROME, 0.3, 0.9), [0, clr + 0.8, 0], [L * 0.98, 0.15, W + 0.03]);
       }
       lights(parts, hl, -hl, clr + 0.5, W * 0.38, 0.14);
       const tyre = parts.mat(TYRE, 0.9);
@@ -303,7 +303,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         // swept low wing, engines, windows
         const wx = 0.4;
         parts.slab(body, [[wx + 0.9, 0], [wx - 1.0 - 1.8 * sw, span], [wx - 1.9 - 1.8 * sw, span], [wx - 1.6, 0], [wx - 1.9 - 1.8 * sw, -span], [wx - 1.0 - 1.8 * sw, -span]], 0.12, { at: [0, fy - R * 0.6, 0], rot: [90, 0, 0] });
-        const eng = parts.mat('#b8bcc4', 0.3, 0.6);
+        const eng = parts.mat(CHROME, 0.3, 0.9);
         for (const sz of [1, -1]) {
           parts.cyl(eng, [wx - 1.4, fy - R * 1.2, sz * span * 0.38], [wx + 0.6, fy - R * 1.2, sz * span * 0.38], 0.3, 0.34, 14);
           parts.cyl(parts.mat('#222222', 0.5), [wx + 0.59, fy - R * 1.2, sz * span * 0.38], [wx + 0.62, fy - R * 1.2, sz * span * 0.38], 0.28, 0.28, 14);
@@ -316,21 +316,21 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         parts.slab(body, [[0.5, span], [0.5, -span], [-0.7, -span], [-0.7, span]], 0.12, { at: [L * 0.12, fy + R * 0.95, 0], rot: [90, 0, 0] });
         for (const sz of [1, -1]) parts.cyl(body, [L * 0.12, fy - R * 0.6, sz * R * 0.8], [L * 0.12, fy + R * 0.9, sz * span * 0.5], 0.035, 0.035, 6);
         parts.slab(gl, [[0, 0], [0.7, 0], [0.1, 0.5], [-0.4, 0.45]], R * 1.8, { at: [L * 0.22, fy + R * 0.2, 0] });
-        const prop = parts.mat('#2a2a2a', 0.5);
+        const prop = parts.mat(TYRE, 0.6);
         const nose = L / 2 + 0.1;
         parts.ell(parts.mat('#c8202a', 0.4), [nose, fy, 0], [0.3, 0.18, 0.18], 10);
         parts.box(prop, [nose + 0.12, fy, 0], [0.05, 2.2, 0.16], [30, 0, 0]);
         // fixed gear
         for (const sz of [1, -1]) {
           parts.cyl(prop, [L * 0.15, fy - R, sz * 0.3], [L * 0.15, 0.25, sz * 0.75], 0.04, 0.04, 6);
-          wheel(parts, parts.mat(TYRE, 0.9), parts.mat(HUB, 0.4, 0.6), [L * 0.15, 0.25, sz * 0.8], 0.25, 0.14);
+          wheel(parts, parts.mat(TYRE, 0.9), parts.mat(HUB, 0.3, 0.8), [L * 0.15, 0.25, sz * 0.8], 0.25, 0.14);
         }
       } else {
         // delta wing fighter with a bubble canopy and twin fins
         parts.slab(body, [[1.5, 0.4], [-2.2 * sw, span], [-3.2, span], [-3.6, 0.4], [-3.6, -0.4], [-3.2, -span], [-2.2 * sw, -span], [1.5, -0.4]], 0.1, { at: [0, fy - 0.1, 0], rot: [90, 0, 0] });
         parts.ell(gl, [L * 0.28, fy + R * 0.7, 0], [1.1, 0.38, 0.32], 14);
-        for (const sz of [1, -1]) parts.box(parts.mat('#333840', 0.4, 0.4), [1.0, fy - 0.05, sz * (R + 0.15)], [2.6, 0.6, 0.3]);
-        parts.cyl(parts.mat('#333333', 0.5, 0.5), [-L / 2 - 0.2, fy, 0], [-L / 2 + 0.4, fy, 0], 0.32, 0.36, 12);
+        for (const sz of [1, -1]) parts.box(parts.mat('#222222', 0.5, 0.2), [1.0, fy - 0.05, sz * (R + 0.15)], [2.6, 0.6, 0.3]);
+        parts.cyl(parts.mat('#222222', 0.5, 0.2), [-L / 2 - 0.2, fy, 0], [-L / 2 + 0.4, fy, 0], 0.32, 0.36, 12);
       }
       // tail: fin and stabilisers
       const th = [2.2, 1.5, 1.7][v] * p.tailHeight;
@@ -341,7 +341,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
       parts.slab(body, [[tx + 1.3, 0], [tx + 0.2, st], [tx - 0.4, st], [tx - 0.1, 0], [tx - 0.4, -st], [tx + 0.2, -st]], 0.08, { at: [0, fy + (v === 0 ? 0 : R * 0.2), 0], rot: [90, 0, 0] });
       if (v !== 1) {
         // retractable gear, down
-        const gear = parts.mat('#3a3a3a', 0.5, 0.5);
+        const gear = parts.mat(TYRE, 0.6);
         const tyre = parts.mat(TYRE, 0.9);
         for (const [x, z] of [[L * 0.3, 0], [-0.6, 0.9], [-0.6, -0.9]] as [number, number][]) {
           parts.cyl(gear, [x, fy - R * 0.5, z], [x, 0.2, z], 0.05, 0.05, 6);
@@ -362,7 +362,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
       const H = [0.9, 0.8, 1.5][v];
       hull(parts, b.main, L, W, H, v === 2 ? 0.25 : 0.35, v === 2 ? 0.3 : 0.5);
       const deck = parts.mat('#b08a58', 0.8, 0, 'wood', 2);
-      const stripe = parts.mat(pick(['#1e3a70', '#c42828', '#1e1e1e'], v), 0.5);
+      const stripe = parts.mat(TYRE, 0.5);
       // waterline stripe
       parts.box(stripe, [0, H * 0.28, 0], [L * 0.9, H * 0.12, W * 0.86]);
       const white = parts.mat('#f2f2ee', 0.5);
@@ -376,7 +376,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         const metal = parts.mat(CHROME, 0.3, 0.7);
         parts.cyl(metal, [mx, H, 0], [mx, H + mh, 0], 0.07, 0.05, 8);
         parts.cyl(metal, [mx, H + 1.2, 0], [-L * 0.45, H + 1.2, 0], 0.05, 0.05, 6);
-        const sail = parts.mat('#f8f6ee', 0.9, 0, 'fabric');
+        const sail = white;
         parts.slab(sail, [[mx - 0.1, H + 1.3], [mx - 0.1, H + mh - 0.2], [-L * 0.44, H + 1.3]], 0.03);
         parts.slab(sail, [[mx + 0.15, H + 0.6], [mx + 0.15, H + mh * 0.85], [L * 0.47, H + 0.3]], 0.03);
       } else if (v === 1) {
@@ -384,8 +384,8 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         // cockpit with windscreen
         parts.slab(white, [[-L * 0.1, 0], [L * 0.18, 0], [L * 0.08, 0.55 * cs], [-L * 0.02, 0.6 * cs]], W * 0.72, { at: [0, H, 0] });
         parts.slab(glass(parts), [[L * 0.05, 0.5 * cs], [L * 0.12, 0.3 * cs], [L * 0.02, 1.0 * cs], [-L * 0.0, 1.0 * cs]], W * 0.7, { at: [0, H, 0] });
-        parts.box(parts.mat('#222222', 0.5, 0.4), [-L / 2 - 0.15, H * 0.6, 0], [0.4, 0.9, 0.5]);
-        const seat = parts.mat('#d8cfc0', 0.8);
+        parts.box(stripe, [-L / 2 - 0.15, H * 0.6, 0], [0.4, 0.9, 0.5]);
+        const seat = white;
         for (const sz of [1, -1]) parts.box(seat, [-L * 0.15, H + 0.25, sz * W * 0.2], [0.5, 0.5, 0.5]);
       } else {
         parts.box(deck, [0, H, 0], [L * 0.8, 0.04, W * 0.86]);
@@ -395,9 +395,9 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         const gl = glass(parts);
         parts.box(gl, [L * 0.12 + 0.02, H + 1.4 * cs + 0.55 * cs, 0], [0.04, 0.45 * cs, W * 0.5]);
         for (const sz of [1, -1]) parts.box(gl, [L * 0.02, H + 1.4 * cs + 0.55 * cs, sz * W * 0.276], [L * 0.14, 0.4 * cs, 0.02]);
-        parts.box(parts.mat('#1a1a1a', 0.5), [L * 0.02, H + 2.4 * cs + 0.05, 0], [L * 0.22, 0.1, W * 0.57]);
+        parts.box(stripe, [L * 0.02, H + 2.4 * cs + 0.05, 0], [L * 0.22, 0.1, W * 0.57]);
         parts.cyl(parts.mat('#e8b020', 0.5), [-L * 0.2, H + 0.5, 0], [-L * 0.2, H + 2.6 * cs, 0], 0.35, 0.3, 12);
-        parts.cyl(parts.mat('#1a1a1a', 0.5), [-L * 0.2, H + 2.6 * cs, 0], [-L * 0.2, H + 2.9 * cs, 0], 0.3, 0.3, 12);
+        parts.cyl(stripe, [-L * 0.2, H + 2.6 * cs, 0], [-L * 0.2, H + 2.9 * cs, 0], 0.3, 0.3, 12);
         const tyre = parts.mat(TYRE, 0.9);
         for (let i = 0; i < 4; i++) for (const sz of [1, -1]) parts.add(new THREE.TorusGeometry(0.22, 0.09, 6, 10), tyre, { at: [-L * 0.3 + i * L * 0.18, H * 0.65, sz * (W / 2 - 0.05)], rot: [0, 0, 0] });
       }
@@ -415,10 +415,10 @@ export const VEHICLE_CLASSES: AssetClass[] = [
       const hl = L / 2;
       const dark = parts.mat('#1a1a1a', 0.6, 0.4);
       const red = parts.mat('#a82020', 0.5, 0.3);
-      const tyre = parts.mat('#3a3a3a', 0.4, 0.7);
+      const tyre = parts.mat(CHROME, 0.3, 0.9);
       const gl = glass(parts);
       // rails under it
-      parts.box(parts.mat('#6a6a6a', 0.4, 0.7), [0, 0.05, 0], [L * 1.05, 0.1, W * 0.7]);
+      parts.box(parts.mat(CHROME, 0.3, 0.9), [0, 0.05, 0], [L * 1.05, 0.1, W * 0.7]);
       if (v === 0) {
         const bw = 0.8 * p.wheelSize;
         parts.box(dark, [0, bw * 1.1, 0], [L * 0.95, 0.4, W * 0.75]);
@@ -431,7 +431,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         parts.cyl(dark, [hl - 0.6, by, 0], [hl - 0.4, by, 0], br * 1.02, br * 1.02, 20);
         parts.cyl(b.main, [hl - 1.8, by + br * 0.8, 0], [hl - 1.8, by + br + 1.0, 0], 0.3, 0.42, 12);
         parts.cyl(dark, [hl - 1.8, by + br + 0.9, 0], [hl - 1.8, by + br + 1.15, 0], 0.48, 0.48, 12);
-        parts.ell(parts.mat('#c8a040', 0.3, 0.8), [0.6, by + br * 0.95, 0], [0.4, 0.45, 0.4], 12);
+        parts.ell(parts.mat(CHROME, 0.3, 0.9), [0.6, by + br * 0.95, 0], [0.4, 0.45, 0.4], 12);
         // cab
         const ch = 3.2 * p.cabHeight;
         parts.box(b.main, [-hl + 1.4, bw * 1.1 + 0.4 + ch / 2, 0], [2.6, ch, W]);
@@ -439,7 +439,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         for (const sz of [1, -1]) parts.box(gl, [-hl + 1.5, bw * 1.1 + 0.4 + ch * 0.7, sz * W / 2], [0.9, 0.8, 0.04]);
         // cowcatcher and lamp
         parts.slab(red, [[0, 0.1], [0.9, 0.1], [0, 1.0]], W * 0.8, { at: [hl - 0.45, 0, 0] });
-        parts.ell(parts.mat('#f8f0c0', 0.2), [hl - 0.35, by + br * 0.6, 0], 0.22, 10);
+        parts.ell(parts.mat(CHROME, 0.3, 0.9), [hl - 0.35, by + br * 0.6, 0], 0.22, 10);
       } else {
         const wr = 0.5 * p.wheelSize;
         const deckY = 1.3;
@@ -513,7 +513,7 @@ export const VEHICLE_CLASSES: AssetClass[] = [
         // stub wings with rocket pods
         for (const sz of [1, -1]) {
           parts.box(b.main, [-0.2, cy - 0.1, sz * (cr[2] + 0.5)], [0.8, 0.1, 1.0]);
-          parts.cyl(parts.mat('#2a2e22', 0.6), [-0.7, cy - 0.35, sz * (cr[2] + 0.8)], [0.6, cy - 0.35, sz * (cr[2] + 0.8)], 0.2, 0.2, 10);
+          parts.cyl(parts.mat('#222222', 0.6), [-0.7, cy - 0.35, sz * (cr[2] + 0.8)], [0.6, cy - 0.35, sz * (cr[2] + 0.8)], 0.2, 0.2, 10);
         }
       }
       if (v === 2) {
