@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import type { AssetClass } from '../kit.js';
-import { Parts, quadruped, pick, type V3, type P2, type QuadOpts } from './parts.js';
+import { Parts, quadruped, pick, roundRect, type V3, type P2, type QuadOpts } from './parts.js';
 
 const EYE = '#111111';
 const NOSE = EYE;
@@ -65,8 +65,8 @@ const HORSES: { color: string; mane: string; q: Q }[] = [
 
 // -------------------------------------------------------------------------------------------- cow
 const COWS: { color: string; q: Q }[] = [
-  { color: '#f2f0ea', q: { bodyLen: 1.0, bodyH: 0.27, bodyW: 0.22, legLen: 0.38, legR: 0.055, neckLen: 0.14, neckAngle: 30, neckR: 0.12, headR: 0.11, headLong: 1.25, snoutLen: 0.08, snoutR: 0.085, headTilt: 40, ears: 'small', earSize: 0.1, tail: 'tuft', tailLen: 0.38, tailR: 0.02 } },
-  { color: '#a8693a', q: { bodyLen: 0.95, bodyH: 0.25, bodyW: 0.2, legLen: 0.36, legR: 0.05, neckLen: 0.14, neckAngle: 30, neckR: 0.11, headR: 0.1, headLong: 1.25, snoutLen: 0.08, snoutR: 0.08, headTilt: 40, ears: 'small', earSize: 0.09, tail: 'tuft', tailLen: 0.36, tailR: 0.02 } },
+  { color: '#f2f0ea', q: { bodyLen: 1.0, bodyH: 0.27, bodyW: 0.22, legLen: 0.38, legR: 0.055, neckLen: 0.14, neckAngle: 30, neckR: 0.12, headR: 0.13, headLong: 1.2, snoutLen: 0.08, snoutR: 0.09, headTilt: 40, ears: 'small', earSize: 0.1, tail: 'tuft', tailLen: 0.38, tailR: 0.02 } },
+  { color: '#a8693a', q: { bodyLen: 0.95, bodyH: 0.25, bodyW: 0.2, legLen: 0.36, legR: 0.05, neckLen: 0.14, neckAngle: 30, neckR: 0.11, headR: 0.12, headLong: 1.2, snoutLen: 0.08, snoutR: 0.085, headTilt: 40, ears: 'small', earSize: 0.09, tail: 'tuft', tailLen: 0.36, tailR: 0.02 } },
   { color: '#b0562a', q: { bodyLen: 0.95, bodyH: 0.29, bodyW: 0.24, legLen: 0.28, legR: 0.06, neckLen: 0.12, neckAngle: 25, neckR: 0.13, headR: 0.12, headLong: 1.2, snoutLen: 0.07, snoutR: 0.085, headTilt: 35, ears: 'small', earSize: 0.1, tail: 'tuft', tailLen: 0.32, tailR: 0.025 } },
 ];
 
@@ -159,7 +159,10 @@ export const ANIMAL_CLASSES: AssetClass[] = [
     (v) => pick(COWS, v).color, 0.75,
     (v) => pick(COWS, v).q,
     (parts, v, a, q, p) => {
-      const hs = (v === 2 ? 0.22 : 0.09) * p.hornSize;
+      const hs = (v === 2 ? 0.22 : 0.12) * p.hornSize;
+      // square off the barrel-shaped body
+      const hl = q.bodyLen / 2;
+      parts.slab(parts.main, roundRect(-hl * 0.93, a.body[1] - q.bodyH * 0.8, hl * 0.8, a.body[1] + q.bodyH * 0.85, q.bodyH * 0.45), q.bodyW * 2 + 0.01, undefined, 0.03);
       const horn = parts.mat(HORN, 0.5);
       for (const sz of [1, -1]) {
         const base: V3 = [a.head[0] - q.headR * 0.3, a.head[1] + q.headR * 0.7, sz * q.headR * 0.55];
@@ -169,7 +172,12 @@ export const ANIMAL_CLASSES: AssetClass[] = [
       parts.ell(parts.mat('#e8a0a0', 0.6), [-q.bodyLen * 0.22, a.body[1] - q.bodyH * 0.85, 0], [0.09, 0.06, 0.08], 10);
       if (v === 0) {
         const black = parts.mat('#151515', 0.8);
-        bodySpots(parts, black, a.body, [q.bodyLen / 2, q.bodyH, q.bodyW], [[-0.5, 40, 0.11], [0.2, 60, 0.13], [0.55, 30, 0.08], [-0.1, -50, 0.12], [0.4, -70, 0.1], [-0.6, -30, 0.09]]);
+        // flat patches on the sides and the back
+        const w = q.bodyW + 0.006;
+        for (const [x, y, r, sz] of [[-0.55, 0.3, 0.12, 1], [0.15, -0.2, 0.14, 1], [0.55, 0.45, 0.09, 1], [-0.2, -0.1, 0.13, -1], [0.45, 0.1, 0.11, -1], [-0.65, 0.5, 0.1, -1]]) {
+          parts.ell(black, [x * hl, a.body[1] + y * q.bodyH, sz * w], [r * 1.2, r, 0.012], 12);
+        }
+        parts.ell(black, [-0.1 * hl, a.body[1] + q.bodyH * 0.85 + 0.03, 0.02], [0.14, 0.01, 0.11], 12);
         parts.ell(black, [a.head[0] - 0.03, a.head[1] + 0.04, 0], [q.headR * 0.9, q.headR * 0.7, q.headR * 0.92], 10);
       }
       if (v === 2) {
@@ -259,7 +267,7 @@ ANIMAL_CLASSES.push(
       const tl = (h[1] - 0.05) * p.trunkLength;
       const root: V3 = [h[0] + hr * 0.75, h[1] - hr * 0.15, 0];
       const trunk: V3[] = [root, [root[0] + hr * 0.45, root[1] - tl * 0.35, 0], [root[0] + hr * 0.55, root[1] - tl * 0.75, 0], [root[0] + hr * 0.85, root[1] - tl * 0.92, 0]];
-      parts.taper(parts.main, trunk, (t) => hr * (0.42 - 0.24 * t), 16, 10);
+      parts.taper(parts.main, trunk, (t) => hr * (0.5 - 0.28 * t), 16, 10);
       if (v === 1) parts.ell(parts.main, [a.body[0] + 0.08, a.body[1] + q.bodyH * 0.55, 0], [q.bodyLen * 0.3, q.bodyH * 0.5, q.bodyW * 0.7], 12);
       if (v !== 2 || p.tuskLength > 1) {
         const tk = (v === 0 ? 0.3 : v === 1 ? 0.14 : 0.08) * p.tuskLength;
