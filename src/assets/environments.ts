@@ -289,7 +289,7 @@ function imageEnvironment(name: string, rgba: Uint8Array, width: number, height:
  * @throws RangeError for an empty name or pixels that do not match width x height.
  */
 export function registerBackgroundImage(name: string, rgba: Uint8Array, width: number, height: number): EnvironmentDef {
-  if (!name || /[\s]/.test(name)) throw new RangeError(`background image name: expected a non-empty name without spaces, got ${JSON.stringify(name)}`);
+  if (!name) throw new RangeError(`background image name: expected a non-empty name, got ${JSON.stringify(name)}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgba.length !== width * height * 4) {
     throw new RangeError(`background image ${name}: expected ${width}x${height}x4 = ${width * height * 4} bytes of RGBA, got ${rgba.length}`);
   }

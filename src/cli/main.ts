@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 runtime failure, 2 bad input (spec, options, output folder), 130 interrupted.
  */
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { resolve, dirname } from 'node:path';
 import { InputError, OutputError, RenderError, inputError } from '../core/errors.js';
 import { createProgressPrinter, formatDuration } from '../core/progress.js';
 import { SYNTH_VERSION } from '../core/version.js';
@@ -14,6 +14,7 @@ import { FACTORS } from '../spec/factors.js';
 import { commandAssets, loadLibrary, ASSETS_USAGE } from './assets-command.js';
 import { TEXTURES } from '../assets/textures.js';
 import { ENVIRONMENTS } from '../assets/environments.js';
+import { loadBackgroundImages } from '../assets/backgrounds.js';
 import { NAMED_COLORS } from '../core/color.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS, createRenderer } from '../render/renderer.js';
@@ -41,8 +42,8 @@ ${ASSETS_USAGE}
 Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
 --assets DIR adds user classes from DIR/<class>/<asset>.glb|.gltf (class = folder, variants = files,
 sorted; a class named like a built-in one replaces it; unreadable files are skipped with a warning).
-The factors texture/color/roughness/metalness act on a user asset's main material: the glTF
-material covering the largest surface area.
+The factors texture/color/roughness/metalness act on a user asset's main material: the one
+\`synth assets export\` marked as main, else the glTF material covering the largest surface area.
 Exit codes: 0 ok, 1 runtime failure, 2 bad input, 130 interrupted.`;
 
 const COMMON = {
@@ -78,6 +79,7 @@ async function commandExport(argv: string[]): Promise<number> {
   const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
     count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
   });
+  await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   const renderer = await createRenderer(library, { backend });
   const controller = new AbortController();
@@ -125,6 +127,7 @@ async function commandPreview(argv: string[]): Promise<number> {
   const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
     count: intOption('count', values.count, 1), seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
   });
+  await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const plan = planSampling(spec, catalog);
   const n = Math.min(plan.count, columns * rows);
   const descs = Array.from({ length: n }, (_, i) => describeSample(plan, i));

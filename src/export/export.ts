@@ -121,11 +121,13 @@ async function prepareOutput(
         if (manifestIdentity(manifest) !== identity) throw new OutputError(`--resume: ${out} holds a finished export of a different spec, shard or format`);
         return 'complete';
       }
-      throw new OutputError(`--resume: ${out} is not empty and holds no synth export to resume`);
+      const killedAtStart = (await readdir(out)).join() === PROGRESS_DIR; // before spec.json was written
+      if (!killedAtStart) throw new OutputError(`--resume: ${out} is not empty and holds no synth export to resume`);
+    } else {
+      if (!opts.overwrite) throw new OutputError(`${out} is not empty: pass --resume to finish an interrupted export, or --overwrite to replace it`);
+      if (!hasJournal && !hasManifest) throw new OutputError(`--overwrite: ${out} does not hold a synth dataset (no ${MANIFEST_FILE} or ${PROGRESS_DIR}); refusing to delete it`);
+      for (const entry of await readdir(out)) await rm(join(out, entry), { recursive: true, force: true });
     }
-    if (!opts.overwrite) throw new OutputError(`${out} is not empty: pass --resume to finish an interrupted export, or --overwrite to replace it`);
-    if (!hasJournal && !hasManifest) throw new OutputError(`--overwrite: ${out} does not hold a synth dataset (no ${MANIFEST_FILE} or ${PROGRESS_DIR}); refusing to delete it`);
-    for (const entry of await readdir(out)) await rm(join(out, entry), { recursive: true, force: true });
   }
   await mkdir(progressDir, { recursive: true });
   await writeFileAtomic(join(progressDir, 'spec.json'), identity);
@@ -210,6 +212,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   };
 
   try {
+    for (const t of tarShards) await assembleIfComplete(t); // shards a killed run finished rendering but not writing
     for (let index = start; index < end; index++) {
       if (failure) break;
       if (opts.signal?.aborted) break;
@@ -276,7 +279,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     await writeText(COCO_FILE, cocoText(doc));
   }
   for (const t of tarShards) {
-    await assembleIfComplete(t); // a shard whose assembly a kill interrupted
+    await assembleIfComplete(t); // resuming a run killed after its last sample but before this
     files[tarShardPath(t.n)] = await hashFile(join(out, tarShardPath(t.n)));
   }
   const counts: Record<string, number> = {};

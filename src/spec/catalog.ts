@@ -26,3 +26,12 @@ export interface Catalog {
 export function classInfo(catalog: Catalog, name: string): ClassInfo | undefined {
   return catalog.classes.find((c) => c.name === name);
 }
+
+/** File names accepted as background images (a spec's `backgrounds`). */
+export const BACKGROUND_FILE = /\.(png|jpe?g|webp)$/i;
+
+/** The environment name of a background image file: `image:` and its file name without extension. */
+export function backgroundEnvironmentName(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  return `image:${base.replace(/\.[^.]*$/, '')}`;
+}

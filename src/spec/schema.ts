@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { InputError, inputError, unknownName, describeValue, type InputIssue } from '../core/errors.js';
 import { FACTOR_BY_NAME, FACTOR_NAMES, type FactorDef } from './factors.js';
-import type { Catalog } from './catalog.js';
+import { backgroundEnvironmentName, BACKGROUND_FILE, type Catalog } from './catalog.js';
 import { parseColor } from '../core/color.js';
 import { LABEL_PASSES, type LabelPass } from '../labels/types.js';
 
@@ -69,6 +69,8 @@ export const SpecSchema = z.strictObject({
     .describe('train: samples matching no holdout combination; holdout: only samples matching one'),
   labels: z.array(z.enum(LABEL_PASSES)).default([])
     .describe(`label passes rendered with each image: ${LABEL_PASSES.join(', ')}`),
+  backgrounds: z.array(z.string().regex(BACKGROUND_FILE, 'a .png, .jpg, .jpeg or .webp file path')).default([])
+    .describe('background image files (paths relative to the spec file); each adds the environment image:<file name without extension>'),
 });
 
 /** A validated spec, with every default filled in. */
@@ -87,6 +89,8 @@ export interface Spec {
   minVisiblePixels: number;
   /** Label passes asked of the renderer (each listed once); [] for images only. */
   labels: LabelPass[];
+  /** Background image files as given (relative to the spec file); each is the environment `image:<basename>`. */
+  backgrounds: string[];
 }
 
 function pathOf(parts: readonly PropertyKey[]): string {
@@ -199,6 +203,15 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   );
   if (!structural.success) issues.push(...zodIssues(structural.error, [], raw));
   const base = structural.success ? structural.data : null;
+  // Background images add environments named image:<file name without extension> for this spec.
+  const backgrounds = Array.isArray(raw.backgrounds) ? raw.backgrounds.filter((p): p is string => typeof p === 'string') : [];
+  if (backgrounds.length > 0) {
+    const names = backgrounds.map(backgroundEnvironmentName);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) issues.push(...inputError(`backgrounds[${i}]`, `file names that differ without their extension (${n} is already listed)`, backgrounds[i]).issues);
+    });
+    catalog = { ...catalog, environments: [...catalog.environments, ...names.filter((n) => !catalog.environments.includes(n))] };
+  }
 
   const allClasses = catalog.classes.map((c) => c.name);
   const rawClasses = Array.isArray(raw.classes) && raw.classes.every((c) => typeof c === 'string') ? raw.classes as string[] : null;
@@ -288,5 +301,6 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   return {
     name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],
     format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels, minVisiblePixels: b.minVisiblePixels,
+    backgrounds: b.backgrounds,
   };
 }

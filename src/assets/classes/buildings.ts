@@ -11,7 +11,7 @@ const TRIM = '#f4f2ec';
 const DOOR = '#5a3a22';
 
 function glassMat(p: Parts): THREE.Material {
-  return p.mat(GLASS, 0.15, 0.4);
+  return p.mat(GLASS, 0.3, 0.1);
 }
 
 /** A window with a frame on a wall facing +x (rot 0) or ±z, centre `at`, size w x h. */

@@ -261,9 +261,10 @@ export const FURNITURE_CLASSES: AssetClass[] = [
       const rows = [5, 3, 3][v];
       const cols = v === 2 ? 3 : 1;
       const f = b.main;
-      // carcass: sides, top, bottom, back panel; it faces +x so the length runs along z
+      // carcass: sides, top, bottom; it faces +x so the length runs along z
       for (const sz of [1, -1]) parts.box(f, [0, H / 2, sz * (Wd / 2 - t / 2)], [D, H, t]);
-      parts.box(f, [-D / 2 + 0.005, H / 2, 0], [0.01, H, Wd]);
+      // open back (books show from behind too), with two cross rails
+      for (const y of [H * 0.25, H * 0.75]) parts.box(f, [-D / 2 + 0.01, y, 0], [0.02, 0.05, Wd]);
       const shelfY: number[] = [];
       for (let i = 0; i <= rows; i++) {
         const y = 0.06 + (i * (H - 0.06 - t)) / rows;

@@ -163,7 +163,7 @@ export const PLANT_CLASSES: AssetClass[] = [
       const sp = p.spread;
       if (v === 0) {
         const n = Math.round(7 * p.leafCount);
-        const edge = parts.mat('#c8c050', 0.6);
+        const edge = parts.mat('#5a8a3a', 0.6);
         for (let i = 0; i < n; i++) {
           const a = i * 137.5;
           const rad = (a * Math.PI) / 180;

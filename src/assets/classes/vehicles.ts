@@ -12,7 +12,7 @@ const GLASS = '#27323c';
 const CHROME = '#c8ccd0';
 
 function glass(p: Parts): THREE.Material {
-  return p.mat(GLASS, 0.15, 0.3);
+  return p.mat(GLASS, 0.3, 0.1);
 }
 
 /** Front and rear lights at x = ±`x`, height y, half-width z. */
@@ -79,8 +79,8 @@ export const VEHICLE_CLASSES: AssetClass[] = [
       const cl = p.cabinLength;
       const xf = [0.22, 0.25, 0.3][v] * L;
       const xr = [-0.28 * L * cl, -hl + 0.05, -hl + 0.1][v];
-      const ws = [0.8, 0.7, 0.55][v] * (roof - belt) / 0.5;
-      const rs = [0.75, 0.2, 0.12][v];
+      const ws = [0.55, 0.6, 0.5][v] * (roof - belt) / 0.5;
+      const rs = [0.5, 0.2, 0.12][v];
       const top = roof - 0.04;
       parts.slab(glass(parts), [[xr, belt - 0.02], [xf, belt - 0.02], [xf - ws, top], [xr + rs, top]], W * 0.86);
       parts.box(b.main, [(xf - ws + xr + rs) / 2, top + 0.02, 0], [xf - ws - xr - rs + 0.06, 0.06, W * 0.88]);

@@ -1,0 +1,74 @@
+/**
+ * Export benchmark: end-to-end images/s (render + encode + write + manifest) at 224x224 with one
+ * object, for each writer, beside render-only throughput on the same samples. With labels when the
+ * renderer provides them (checked at run time).
+ * Usage: npm run bench:export [-- --count 300] [-- --quick]
+ */
+import { mkdtemp, rm, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAssetLibrary } from '../src/assets/library.js';
+import { createRenderer, type Frame } from '../src/render/renderer.js';
+import { parseSpec } from '../src/spec/schema.js';
+import { planSampling, describeSample } from '../src/spec/sample.js';
+import { exportDataset, type WriterFormat } from '../src/export/export.js';
+import { LABEL_PASSES, type LabelSet } from '../src/labels/types.js';
+
+const args = process.argv.slice(2);
+const countIdx = args.indexOf('--count');
+const count = countIdx >= 0 ? Number(args[countIdx + 1]) : args.includes('--quick') ? 60 : 300;
+const library = createAssetLibrary();
+const catalog = library.catalog();
+const renderer = await createRenderer(library);
+
+function specFor(labels: boolean) {
+  return parseSpec({
+    name: 'bench-export', seed: 1, count, resolution: [224, 224], classes: catalog.classes.map((c) => c.name),
+    factors: { objects: { const: 1 }, environment: { choice: [...catalog.environments] }, texture: { choice: ['default', 'checker', 'wood', 'noise'] } },
+    labels: labels ? [...LABEL_PASSES] : [],
+  }, catalog);
+}
+
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    total += e.isDirectory() ? await du(join(dir, e.name)) : (await stat(join(dir, e.name))).size;
+  }
+  return total;
+}
+
+// Does the renderer return labels yet? (The label passes are being added to the renderer.)
+const probe = (await renderer.render(describeSample(planSampling(specFor(true), catalog), 0))) as Frame & { labels?: LabelSet };
+const labelled = probe.labels !== undefined;
+const spec = specFor(labelled);
+const plan = planSampling(spec, catalog);
+for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i)); // warm up pipelines and textures
+
+const t0 = performance.now();
+for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i));
+const renderOnly = count / ((performance.now() - t0) / 1000);
+
+const rows: string[][] = [['render only', String(count), ((count / renderOnly)).toFixed(2), renderOnly.toFixed(1), '-']];
+const writers: WriterFormat[][] = [['imagefolder'], ['coco'], ['webdataset'], ['imagefolder', 'coco', 'webdataset']];
+for (const formats of writers) {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-bench-export-'));
+  try {
+    const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), formats });
+    const bytes = await du(join(dir, 'out'));
+    rows.push([formats.join('+'), String(r.count), r.seconds.toFixed(2), (r.count / r.seconds).toFixed(1), (bytes / 1e6).toFixed(1)]);
+    process.stderr.write(`  ${rows.at(-1)!.join('  ')}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const header = ['writer', 'images', 'seconds', 'images/s', 'MB written'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), 224x224, 1 object, ${catalog.classes.length} classes`);
+console.log(labelled ? `labels: ${spec.labels.join(', ')}` : 'labels: not available from renderer yet (images only)');
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+renderer.dispose();
+process.exit(0);
