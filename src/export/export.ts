@@ -22,7 +22,7 @@ import { planSampling, describeSample, shardRange, type SamplingPlan } from '../
 import type { Frame, SceneRenderer } from '../render/renderer.js';
 import type { LabelSet } from '../labels/types.js';
 import { encodeImage, IMAGE_EXTENSIONS } from './encode.js';
-import { makeRecord, csvHeader, csvRow, type FileRef, type LabelFileKind, type SampleRecord } from './records.js';
+import { makeRecord, csvHeader, csvRow, recordFiles, type FileRef, type LabelFileKind, type SampleRecord } from './records.js';
 import { encodeLabelFiles, labelFileName, recordLabels } from './label-files.js';
 import { cocoAnnotations, cocoCategories, cocoDocument, cocoText, COCO_FILE, type CocoAnnotation, type CocoImage } from './coco.js';
 import { alignedSliceRange, assembleTarShard, sampleTarFragment, tarShardPath, tarShardsIn, type TarShardRange } from './webdataset.js';
@@ -165,9 +165,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   const shardOnDisk = new Map<number, Promise<boolean>>();
   const onDisk = async (e: JournalEntry): Promise<boolean> => {
     if (layout.files) {
-      const r = e.record;
-      const files = [r.file, ...Object.values(r.labels?.files ?? {}).map((f) => f.file)];
-      for (const f of files) if (!await exists(join(out, f))) return false;
+      for (const f of recordFiles(e.record)) if (!await exists(join(out, f.file))) return false;
     }
     if (layout.tar) {
       const n = tarShardOf(e.record.index).n;
@@ -192,6 +190,14 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   let failure: unknown = null;
   const pending = new Set<Promise<void>>();
   const assembling = new Set<number>();
+  /** Journaled samples per tar shard. */
+  const doneIn = new Map<number, number>();
+  const countDone = (index: number) => {
+    if (!layout.tar) return;
+    const n = tarShardOf(index).n;
+    doneIn.set(n, (doneIn.get(n) ?? 0) + 1);
+  };
+  for (const i of entries.keys()) countDone(i);
   const report = () => {
     const elapsed = (performance.now() - started) / 1000;
     const p = progressOf(entries.size, total, elapsed);
@@ -200,8 +206,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   };
   /** Build tar shard `t` when all its samples are journaled and it is not on disk yet. */
   const assembleIfComplete = async (t: TarShardRange) => {
-    if (assembling.has(t.n)) return;
-    for (let i = t.start; i < t.end; i++) if (!entries.has(i)) return;
+    if (assembling.has(t.n) || doneIn.get(t.n) !== t.end - t.start) return;
     assembling.add(t.n);
     const path = join(out, tarShardPath(t.n));
     if (await exists(path)) return;
@@ -218,7 +223,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       if (opts.signal?.aborted) break;
       if (entries.has(index)) continue;
       const desc = describeSample(plan, index);
-      const frame = await opts.renderer.render(desc);
+      const frame = await opts.renderer.render(desc, opts.spec.labels.length > 0 ? { labels: opts.spec.labels } : undefined);
       const labels = (frame as Frame & { labels?: LabelSet }).labels;
       const task = (async () => {
         const [image, labelFiles] = await Promise.all([
@@ -239,6 +244,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
         const entry: JournalEntry = { record, annotations: layout.coco ? cocoAnnotations(index, labels) : [] };
         await journal.write(`${JSON.stringify(entry)}\n`);
         entries.set(index, entry);
+        countDone(index);
         rendered++;
         report();
         if (layout.tar) await assembleIfComplete(tarShardOf(index));

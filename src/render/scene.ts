@@ -400,11 +400,11 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
       ground.receiveShadow = true;
       group.add(ground);
     } else {
-    const mat = makeMaterial({ color: env.ground.color, roughness: 0.95, texture: env.ground.texture, repeat: env.ground.repeat ?? 16 });
-    const ground = new THREE.Mesh(new THREE.PlaneGeometry(160, 160), mat);
-    ground.rotation.x = -Math.PI / 2;
-    ground.receiveShadow = true;
-    group.add(ground);
+      const mat = makeMaterial({ color: env.ground.color, roughness: 0.95, texture: env.ground.texture, repeat: env.ground.repeat ?? 16 });
+      const ground = new THREE.Mesh(new THREE.PlaneGeometry(160, 160), mat);
+      ground.rotation.x = -Math.PI / 2;
+      ground.receiveShadow = true;
+      group.add(ground);
     }
   }
   const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity);

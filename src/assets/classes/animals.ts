@@ -105,7 +105,7 @@ function bodySpots(parts: Parts, mat: THREE.Material, centre: V3, r: V3, spots: 
     const k = Math.sqrt(Math.max(0, 1 - u * u));
     const y = Math.cos(a) * r[1] * k;
     const z = Math.sin(a) * r[2] * k;
-    parts.ell(mat, [centre[0] + u * r[0], centre[1] + y * 0.97, centre[2] + z * 0.97], [s * 1.3, s * 0.3, s * 1.1], 8, [ang, 0, 0]);
+    parts.ell(mat, [centre[0] + u * r[0], centre[1] + y * 0.97, centre[2] + z * 0.97], [s * 1.3, s * 0.3, s * 1.1], 6, [ang, 0, 0]);
   }
 }
 
@@ -115,7 +115,7 @@ function segmentSpots(parts: Parts, mat: THREE.Material, from: V3, to: V3, r: nu
     const t = (i + 0.5) / n;
     const sz = i % 2 ? 1 : -1;
     const at: V3 = [from[0] + (to[0] - from[0]) * t, from[1] + (to[1] - from[1]) * t + (i % 3 - 1) * r * 0.3, sz * r * 0.85];
-    parts.ell(mat, at, [size, size * 0.9, size * 0.35], 8);
+    parts.ell(mat, at, [size, size * 0.9, size * 0.35], 6);
   }
 }
 

@@ -67,7 +67,7 @@ export const PLANT_CLASSES: AssetClass[] = [
     },
   },
   {
-    name: 'pine-tree', family: 'plant', variants: ['spruce', 'fir', 'snowy'],
+    name: 'pine-tree', family: 'plant', variants: ['spruce', 'fir', 'christmas'],
     params: { height: [0.85, 1.2], width: [0.8, 1.2], tiers: [0.8, 1.2], trunkHeight: [0.7, 1.4] },
     surface: (v) => ({ color: pick(['#1e4a2a', '#2e5e30', '#1e4a34'], v), roughness: 0.9 }),
     build(b, v, p) {
@@ -77,15 +77,33 @@ export const PLANT_CLASSES: AssetClass[] = [
       const trunkH = 0.6 * p.trunkHeight;
       parts.cyl(parts.mat(BARK, 0.9), [0, 0, 0], [0, trunkH + H * 0.3, 0], 0.22, 0.16, 8);
       const n = Math.max(3, Math.round([6, 4, 5][v] * p.tiers));
-      const snow = parts.mat('#f4f6f8', 0.7);
+      const red = parts.mat('#d01e2a', 0.3, 0.3);
+      const gold = parts.mat('#e8b830', 0.3, 0.6);
       for (let i = 0; i < n; i++) {
         const f = i / n;
         const r = W * (1 - f * 0.78);
         const h = (H / n) * 1.9;
         const y = trunkH + f * (H - h * 0.55);
-        parts.add(new THREE.ConeGeometry(r, h, v === 1 ? 12 : 10), b.main, { at: [0, y + h / 2, 0], rot: [0, i * 17, 0] });
-        // snow lies on the upper part of each tier
-        if (v === 2) parts.add(new THREE.ConeGeometry(r * 0.62, h * 0.6, 10), snow, { at: [0, y + h * 0.7 + 0.03, 0], rot: [0, i * 17, 0] });
+        // a tier with a flared, drooping skirt
+        parts.lathe(b.main, [[0.001, h * 0.1], [r * 0.3, h * 0.1], [r, 0], [r * 0.55, h * 0.28], [r * 0.25, h * 0.6], [0.001, h]], v === 1 ? 12 : 10, { at: [0, y, 0], rot: [0, i * 17, 0] });
+        if (v === 2) {
+          // baubles hanging at the brim of each tier
+          const m = 5 + i;
+          for (let k = 0; k < m; k++) {
+            const a = ((k + 0.5 * (i % 2)) / m) * Math.PI * 2 + i;
+            parts.ell(k % 2 ? red : gold, [Math.cos(a) * r * 0.92, y + h * 0.06, Math.sin(a) * r * 0.92], W * 0.07, 8);
+          }
+        }
+      }
+      if (v === 2) {
+        // a star on top
+        const star: P2[] = [];
+        for (let k = 0; k < 10; k++) {
+          const a = (k / 10) * Math.PI * 2 + Math.PI / 2;
+          const rr = (k % 2 ? 0.12 : 0.3) * W;
+          star.push([Math.cos(a) * rr, Math.sin(a) * rr]);
+        }
+        parts.slab(gold, star, 0.06 * W, { at: [0, trunkH + H + 0.05 + 0.25 * W, 0] });
       }
       parts.flush();
     },
@@ -213,7 +231,7 @@ export const PLANT_CLASSES: AssetClass[] = [
       const stem = parts.mat('#3a7a2a', 0.7);
       const H = [0.45, 0.45, 1.2][v] * p.stemLength;
       const hs = [0.075, 0.05, 0.16][v] * p.headSize;
-      const tilt = v === 1 ? 0 : p.headTilt;
+      const tilt = v === 1 ? 0 : v === 0 ? p.headTilt + 15 : p.headTilt;
       const lean = v === 1 ? 0.02 : H * 0.12;
       parts.tube(stem, [[0, 0, 0], [lean * 0.3, H * 0.5, 0], [lean, H, 0]], [0.006, 0.006, 0.025][v] * (v === 2 ? 1 : 1.4), 10, 6);
       // leaves
