@@ -42,15 +42,16 @@ const probe = (await renderer.render(describeSample(planSampling(specFor(true), 
 const labelled = probe.labels !== undefined;
 const spec = specFor(labelled);
 const plan = planSampling(spec, catalog);
+const frameOptions = { labels: spec.labels };
 // Warm up on the very samples measured: the first render of each class, asset and texture builds
 // geometry and pipelines, a one-off cost a long export amortises.
-for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i));
+for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i), frameOptions);
 
 const t0 = performance.now();
-for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i));
+for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i), frameOptions);
 const renderOnly = count / ((performance.now() - t0) / 1000);
 
-const rows: string[][] = [['render only', String(count), ((count / renderOnly)).toFixed(2), renderOnly.toFixed(1), '-']];
+const rows: string[][] = [[labelled ? 'render only (with labels)' : 'render only', String(count), ((count / renderOnly)).toFixed(2), renderOnly.toFixed(1), '-']];
 const writers: WriterFormat[][] = [['imagefolder'], ['coco'], ['webdataset'], ['imagefolder', 'coco', 'webdataset']];
 for (const formats of writers) {
   const dir = await mkdtemp(join(tmpdir(), 'synth-bench-export-'));

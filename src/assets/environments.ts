@@ -73,7 +73,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
   {
     name: 'studio-dark', doc: 'dark studio backdrop with a key light',
     sky: { zenith: '#1b1b1f', horizon: '#2e2e34' }, ground: { color: '#303036' }, fog: STUDIO_FOG,
-    ambient: { sky: '#9aa0b0', ground: '#202020', intensity: 0.5 }, sun: { intensity: 3.0 },
+    ambient: { sky: '#9aa0b0', ground: '#202020', intensity: 0.8 }, sun: { intensity: 3.0 },
   },
   {
     name: 'studio-white', doc: 'white seamless cyclorama, bright and soft',
@@ -138,14 +138,14 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
     sky: { zenith: '#121838', horizon: '#56507c', glow: '#c46a4c' },
     ground: { color: '#909090', texture: 'asphalt', repeat: 20 }, fog: { near: 20, far: 72 },
     skyline: { style: 'city', color: '#0d1020', height: 8 },
-    ambient: { sky: '#9490b0', ground: '#2c2a30', intensity: 0.5 }, sun: { intensity: 0.8, tint: '#e4e0f0' },
+    ambient: { sky: '#9490b0', ground: '#2c2a30', intensity: 1.3 }, sun: { intensity: 1.8, tint: '#e4e0f0' },
   },
   {
     name: 'night', doc: 'dark blue night, moonlight and stars',
     sky: { zenith: '#05070f', horizon: '#1a2238', disc: { color: '#f4f0dc', size: 1.8 }, stars: 500 },
     ground: { color: '#34363c', texture: 'noise', repeat: 16 }, fog: { near: 15, far: 70 },
     skyline: { style: 'trees', color: '#06080e', height: 4 },
-    ambient: { sky: '#646c80', ground: '#121212', intensity: 0.35 }, sun: { intensity: 0.7, tint: '#d0d8f4' },
+    ambient: { sky: '#646c80', ground: '#121212', intensity: 1.9 }, sun: { intensity: 2.4, tint: '#d0d8f4' },
   },
   // Outdoors, by ground.
   {
@@ -167,7 +167,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
     sky: { zenith: '#6a9cd8', horizon: '#dce8f6' },
     ground: { color: '#f2f6fc', texture: 'noise', repeat: 5 }, fog: { near: 25, far: 78 },
     skyline: { style: 'mountains', color: '#8e9eba', height: 7 },
-    ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 0.9 }, sun: { intensity: 2.2, tint: '#eef4ff' },
+    ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 1.4 }, sun: { intensity: 2.4, tint: '#eef4ff' },
   },
   {
     name: 'forest', doc: 'forest floor of leaf litter in a clearing ringed by dark trees, dim green light',

@@ -14,6 +14,7 @@ const BIN = join(process.cwd(), 'dist/cli/main.js');
 const SPEC = {
   name: 'kill', seed: 5, count: 150, resolution: [64, 64], classes: ['cube', 'sphere', 'cone', 'torus'],
   factors: { color: { choice: ['red', 'blue', 'green'] }, environment: { choice: ['studio', 'meadow'] } },
+  labels: ['segmentation', 'depth', 'boxes'],
 };
 const WRITE = ['--format', 'imagefolder,coco,webdataset', '--shard-size', '16', '--quiet'];
 
@@ -126,8 +127,11 @@ test.serial('verify: exit 0 when intact, 1 listing a flipped byte in an image an
   const out = join(dir, 'clean');
   const ok = await synth(['verify', out]);
   t.is(ok.code, 0, ok.stdout);
-  t.regex(ok.stdout, /ok, 163 files checked/);
-  const meta = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).split('\n')[7];
+  const records = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const perSample = 1 + Object.keys(records[0].labels?.files ?? {}).length;
+  const files = 13 + 150 * perSample; // metadata, csv, coco, 10 shards; each image and its label maps
+  t.regex(ok.stdout, new RegExp(`ok, ${files} files checked`));
+  const meta = JSON.stringify(records[7]);
   const image = JSON.parse(meta).file as string;
   const flips: [string, number][] = [[image, 200], ['shards/shard-000004.tar', 30_000]];
   const saved = await Promise.all(flips.map(([f]) => readFile(join(out, f))));
@@ -140,7 +144,7 @@ test.serial('verify: exit 0 when intact, 1 listing a flipped byte in an image an
   t.is(bad.code, 1);
   t.regex(bad.stdout, new RegExp(`^corrupt: ${image} \\(sha256`, 'm'));
   t.regex(bad.stdout, /^corrupt: shards\/shard-000004\.tar \(sha256/m);
-  t.regex(bad.stdout, /2 problem\(s\) in 163 files checked/);
+  t.regex(bad.stdout, new RegExp(`2 problem\\(s\\) in ${files} files checked`));
   await Promise.all(flips.map(([f], i) => writeFile(join(out, f), saved[i])));
   t.is((await synth(['verify', out])).code, 0, 'restored');
   const none = await synth(['verify', join(out, 'images')]);
