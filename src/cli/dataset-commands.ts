@@ -6,8 +6,8 @@ import { inputError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 
 /** Usage lines of these commands, for the CLI's help text. */
-export const DATASET_USAGE = `  synth verify  DIR                      re-hash a dataset against its manifest (exit 1 listing each bad file)
-  synth merge   --out DIR [--root DIR] SLICE_DIR...   combine export slices into one dataset`;
+export const DATASET_USAGE = `  synth verify  DIR                (re-hash against manifest.json; exit 1 lists each missing or corrupt file)
+  synth merge   --out DIR [--root DIR] SLICE_DIR...   (combine --shard-index slices into one dataset)`;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -17,7 +17,7 @@ function say(line: string): void {
 export async function commandVerify(argv: string[], usage: string): Promise<number> {
   const { values, positionals } = parseCommandArgs('verify', argv, { quiet: { type: 'boolean', short: 'q' } }, 1);
   if (values.help) return say(usage), 0;
-  if (positionals.length !== 1) throw inputError('verify', 'a dataset folder', undefined);
+  if (positionals.length !== 1) throw inputError('DIR', 'one dataset folder', positionals.length ? positionals : undefined);
   const report = await verifyDataset(positionals[0]);
   for (const p of report.problems) say(p);
   if (report.problems.length > 0) {
@@ -35,7 +35,7 @@ export async function commandMerge(argv: string[], usage: string): Promise<numbe
   }, Number.MAX_SAFE_INTEGER);
   if (values.help) return say(usage), 0;
   if (!values.out) throw inputError('--out', 'an output folder', undefined);
-  if (positionals.length === 0) throw inputError('merge', 'one or more slice folders', []);
+  if (positionals.length === 0) throw inputError('SLICE_DIR', 'one or more slice folders', []);
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   const r = await mergeDatasets({ out, inputs: positionals });
   if (!values.quiet) say(`merged ${positionals.length} slice(s) into ${r.out}: ${r.count} samples, ${r.files} files`);

@@ -24,6 +24,7 @@ import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
 import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.js';
 import { renderContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
 import { parseCommandArgs, intOption, choiceOption } from './args.js';
+import { commandServe, SERVE_USAGE } from './serve-command.js';
 
 /** The spec used when --spec is not given: a small demo dataset. */
 export const DEMO_SPEC_PATH = fileURLToPath(new URL('../../scenes/demo.json', import.meta.url));
@@ -38,6 +39,7 @@ Usage:
   synth catalog [--json] [--assets DIR]
 ${DATASET_USAGE}
 ${ASSETS_USAGE}
+${SERVE_USAGE}
 
 Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
 --assets DIR adds user classes from DIR/<class>/<asset>.glb|.gltf (class = folder, variants = files,
@@ -178,6 +180,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   assets: (argv) => commandAssets(argv, USAGE),
   verify: (argv) => commandVerify(argv, USAGE),
   merge: (argv) => commandMerge(argv, USAGE),
+  serve: (argv) => commandServe(argv, USAGE),
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
