@@ -18,7 +18,8 @@ import { progressOf, type Progress } from '../core/progress.js';
 import { codeVersions } from '../core/version.js';
 import type { Spec } from '../spec/schema.js';
 import type { Catalog } from '../spec/catalog.js';
-import { planSampling, describeSample, shardRange, type SamplingPlan } from '../spec/sample.js';
+import { planSampling, shardRange, type SamplingPlan } from '../spec/sample.js';
+import { renderSample } from '../render/render-sample.js';
 import type { Frame, SceneRenderer } from '../render/renderer.js';
 import type { LabelSet } from '../labels/types.js';
 import { encodeImage, IMAGE_EXTENSIONS } from './encode.js';
@@ -222,8 +223,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       if (failure) break;
       if (opts.signal?.aborted) break;
       if (entries.has(index)) continue;
-      const desc = describeSample(plan, index);
-      const frame = await opts.renderer.render(desc, opts.spec.labels.length > 0 ? { labels: opts.spec.labels } : undefined);
+      const sample = await renderSample(opts.renderer, plan, index, opts.spec.labels);
+      const { desc, frame } = sample;
       const labels = (frame as Frame & { labels?: LabelSet }).labels;
       const task = (async () => {
         const [image, labelFiles] = await Promise.all([
@@ -233,7 +234,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
         const file = `images/${desc.objects[0].class}/${desc.id}.${ext}`;
         const refs: Partial<Record<LabelFileKind, FileRef>> = {};
         for (const f of labelFiles) refs[f.kind] = { file: `labels/${labelFileName(desc.id, f.kind)}`, ...digestOf(f.bytes) };
-        const record = makeRecord(desc, file, sha256(image), image.length, labels ? recordLabels(labels, refs) : undefined);
+        const record = makeRecord(desc, file, sha256(image), image.length, labels ? recordLabels(labels, refs) : undefined, sample);
         const writes: Promise<void>[] = [];
         if (layout.files) {
           writes.push(writeFileAtomic(join(out, file), image));

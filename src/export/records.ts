@@ -1,4 +1,5 @@
 /** Per-sample metadata records and their CSV form (pure functions). */
+import type { Relations } from '../labels/relations.js';
 import type { SceneDescription } from '../spec/sample.js';
 import type { FactorValue } from '../spec/schema.js';
 import { FACTOR_NAMES } from '../spec/factors.js';
@@ -42,15 +43,31 @@ export interface SampleRecord {
   bytes: number;
   /** Present when the renderer produced labels for this sample. */
   labels?: RecordLabels;
+  /** A caption built from the factors ("a red mug to the left of a blue chair on grass"). */
+  caption?: string;
+  /** CLEVR relations between the objects (multi-object scenes): relations.left[i] lists objects left of i. */
+  relations?: Relations;
+  /** Layouts tried before every object showed enough pixels (only when more than one). */
+  layoutAttempts?: number;
+}
+
+/** Annotations of a rendered sample beyond its factors and labels. */
+export interface SampleAnnotations {
+  caption?: string;
+  relations?: Relations;
+  layoutAttempts?: number;
 }
 
 /** Build the record of a rendered sample. */
-export function makeRecord(desc: SceneDescription, file: string, sha256: string, bytes: number, labels?: RecordLabels): SampleRecord {
+export function makeRecord(desc: SceneDescription, file: string, sha256: string, bytes: number, labels?: RecordLabels, notes: SampleAnnotations = {}): SampleRecord {
   const first = desc.objects[0];
   return {
     id: desc.id, index: desc.index, seed: desc.seed, file, class: first.class, label: first.classIndex,
     factors: desc.factors, objects: desc.objects, camera: desc.camera, light: desc.light, sha256, bytes,
     ...(labels ? { labels } : {}),
+    ...(notes.caption ? { caption: notes.caption } : {}),
+    ...(notes.relations && desc.objects.length > 1 ? { relations: notes.relations } : {}),
+    ...(notes.layoutAttempts && notes.layoutAttempts > 1 ? { layoutAttempts: notes.layoutAttempts } : {}),
   };
 }
 

@@ -5,7 +5,6 @@
  */
 import type { SamplingPlan, SceneDescription } from '../spec/sample.js';
 import { describeSample } from '../spec/sample.js';
-import type { AssetLibrary } from '../assets/library.js';
 import type { LabelPass } from '../labels/types.js';
 import { computeRelations, type Relations } from '../labels/relations.js';
 import { captionFor } from '../labels/captions.js';
@@ -28,14 +27,14 @@ export interface RenderedSample {
  * Render sample `index` of `plan`. With several objects and `minVisiblePixels` > 0, layouts where an
  * object shows fewer pixels are redrawn (up to MAX_LAYOUT_ATTEMPTS; then the best layout is kept).
  */
-export async function renderSample(renderer: SceneRenderer, library: AssetLibrary, plan: SamplingPlan, index: number, passes: readonly LabelPass[] = [], minVisiblePixels = 0): Promise<RenderedSample> {
+export async function renderSample(renderer: SceneRenderer, plan: SamplingPlan, index: number, passes: readonly LabelPass[] = [], minVisiblePixels = plan.spec.minVisiblePixels ?? 0): Promise<RenderedSample> {
   let best: { desc: SceneDescription; frame: Frame; worst: number; attempts: number } | null = null;
   for (let attempt = 0; attempt < MAX_LAYOUT_ATTEMPTS; attempt++) {
     const desc = describeSample(plan, index, attempt);
     const check = desc.objects.length > 1 && minVisiblePixels > 0;
     const asked: LabelPass[] = check && !passes.includes('boxes') ? [...passes, 'boxes'] : [...passes];
-    const frame = await renderer.render(desc, { labels: asked });
-    const worst = check ? Math.min(...frame.labels!.objects.map((o) => o.area)) : Infinity;
+    const frame = await renderer.render(desc, asked.length > 0 ? { labels: asked } : undefined);
+    const worst = check && frame.labels ? Math.min(...frame.labels.objects.map((o) => o.area)) : Infinity;
     if (!best || worst > best.worst) best = { desc, frame, worst, attempts: attempt + 1 };
     else best.attempts = attempt + 1;
     if (worst >= minVisiblePixels) break;
@@ -44,6 +43,6 @@ export async function renderSample(renderer: SceneRenderer, library: AssetLibrar
   if (frame.labels && passes.length === 0) delete frame.labels;
   return {
     desc, frame, layoutAttempts: attempts, relations: computeRelations(desc),
-    caption: captionFor(desc, { colorName: (o) => library.colorName(o) }),
+    caption: captionFor(desc, { colorName: (o) => renderer.library?.colorName(o) ?? (o.color === 'default' ? '' : o.color) }),
   };
 }

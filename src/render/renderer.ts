@@ -47,6 +47,8 @@ export interface SceneRenderer {
   readonly adapter: GpuHandle['adapter'];
   /** three.js revision, for manifests. */
   readonly threeRevision: string;
+  /** The asset library the renderer builds objects from (colour names for captions, the catalog). */
+  readonly library?: AssetLibrary;
   /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order. */
   render(desc: SceneDescription, options?: FrameOptions): Promise<Frame>;
   dispose(): void;
@@ -119,6 +121,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     backend: gpu.backend,
     adapter: gpu.adapter,
     threeRevision: THREE.REVISION,
+    library,
     render(desc, options = {}) {
       const result = queue.then(() => renderNow(desc, options));
       queue = result.catch(() => undefined);

@@ -20,23 +20,23 @@ test('the minimum-visible-pixels rule redraws layouts, deterministically', async
   const plan = crowded(60);
   let redrawn = 0;
   for (let i = 0; i < plan.count; i++) {
-    const a = await renderSample(renderer, library, plan, i, [], 60);
+    const a = await renderSample(renderer, plan, i, [], 60);
     t.true(a.layoutAttempts >= 1 && a.layoutAttempts <= MAX_LAYOUT_ATTEMPTS);
     if (a.layoutAttempts > 1) redrawn++;
     t.is(a.frame.labels, undefined, 'labels not asked, none returned');
-    const b = await renderSample(renderer, library, plan, i, ['boxes'], 60);
+    const b = await renderSample(renderer, plan, i, ['boxes'], 60);
     t.deepEqual(b.desc, a.desc, `sample ${i}: same layout chosen again`);
     const worst = Math.min(...b.frame.labels!.objects.map((o) => o.area));
     if (b.layoutAttempts < MAX_LAYOUT_ATTEMPTS) t.true(worst >= 60, `sample ${i}: every object shows >= 60 px (worst ${worst})`);
   }
   t.true(redrawn > 0, 'a crowded low camera makes the rule redraw some layouts');
-  const off = await renderSample(renderer, library, crowded(0), 0, [], 0);
+  const off = await renderSample(renderer, crowded(0), 0, [], 0);
   t.is(off.layoutAttempts, 1, 'rule off: first layout kept');
 });
 
 test('relations and caption come with every sample', async (t) => {
   const plan = planSampling(parseSpec({ seed: 1, count: 1, resolution: [48, 48], classes: ['cube', 'torus'], factors: { objects: { const: 2 }, color: { choice: ['red', 'blue'] }, environment: { const: 'meadow' } } }, catalog), catalog);
-  const s = await renderSample(renderer, library, plan, 0, []);
+  const s = await renderSample(renderer, plan, 0, []);
   t.regex(s.caption, /^an? (red|blue) (cube|torus) .*(cube|torus) on grass$/);
   t.is(s.relations.left.length, 2);
 });
