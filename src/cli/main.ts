@@ -9,7 +9,7 @@ import { InputError, OutputError, RenderError, inputError } from '../core/errors
 import { createProgressPrinter, formatDuration } from '../core/progress.js';
 import { SYNTH_VERSION } from '../core/version.js';
 import { loadSpec } from '../spec/load.js';
-import { planSampling, describeSample } from '../spec/sample.js';
+import { planSampling } from '../spec/sample.js';
 import { FACTORS } from '../spec/factors.js';
 import { commandAssets, loadLibrary, ASSETS_USAGE } from './assets-command.js';
 import { TEXTURES } from '../assets/textures.js';
@@ -22,7 +22,8 @@ import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
 import { parseFormats } from '../export/manifest.js';
 import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
 import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.js';
-import { renderContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
+import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
+import { renderSample } from '../render/render-sample.js';
 import { parseCommandArgs, intOption, choiceOption } from './args.js';
 import { commandServe, SERVE_USAGE } from './serve-command.js';
 
@@ -132,10 +133,15 @@ async function commandPreview(argv: string[]): Promise<number> {
   await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const plan = planSampling(spec, catalog);
   const n = Math.min(plan.count, columns * rows);
-  const descs = Array.from({ length: n }, (_, i) => describeSample(plan, i));
   const renderer = await createRenderer(library, { backend });
   try {
-    const { width, height } = await renderContactSheet(renderer, descs, resolve(values.out), { columns, tile, labels: !values['no-labels'] });
+    // Each tile is the exported sample itself (same resolution, same layout rule), scaled to the tile.
+    const items = [];
+    for (let i = 0; i < n; i++) {
+      const s = await renderSample(renderer, plan, i);
+      items.push({ frame: s.frame, label: `${s.desc.objects[0].class}/${s.desc.objects[0].assetName}` });
+    }
+    const { width, height } = await composeContactSheet(items, resolve(values.out), { columns, tile, labels: !values['no-labels'] });
     say(`wrote ${values.out}: ${n} samples, ${width}x${height}`);
     return 0;
   } finally {

@@ -227,7 +227,7 @@ function distributionFor(spec: Spec, catalog: Catalog, def: FactorDef, className
 export function placeObjects(radii: readonly number[], rng: Rng, gap = 0.05): [number, number, number][] {
   if (radii.length === 1) return [[0, 0, 0]];
   const placed: { x: number; z: number; r: number }[] = [];
-  let area = Math.sqrt(radii.reduce((s, r) => s + r * r, 0)) * 1.6;
+  let area = Math.sqrt(radii.reduce((s, r) => s + r * r, 0)) * 1.3;
   for (const r of radii) {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && attempt % 100 === 0) area *= 1.15;
@@ -297,7 +297,7 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
   // Frame the whole group: the camera distance factor is for one canonical object, scaled up
   // when several objects spread wider than one.
   const extent = Math.max(...objects.map((o) => Math.hypot(o.position[0], o.position[2]) + radius(o)));
-  const frame = Math.max(1, extent / Math.SQRT1_2);
+  const frame = Math.max(1, extent / 1.1);
   const height = Math.max(...objects.map((o) => o.scale));
   const first = objects[0];
   const factors: Record<string, FactorValue> = {};
