@@ -167,7 +167,7 @@ export const ENVIRONMENTS: readonly EnvironmentDef[] = [
     sky: { zenith: '#6a9cd8', horizon: '#dce8f6' },
     ground: { color: '#f2f6fc', texture: 'noise', repeat: 5 }, fog: { near: 25, far: 78 },
     skyline: { style: 'mountains', color: '#8e9eba', height: 7 },
-    ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 1.4 }, sun: { intensity: 2.4, tint: '#eef4ff' },
+    ambient: { sky: '#cfe0ff', ground: '#b8c4d8', intensity: 1.7 }, sun: { intensity: 2.4, tint: '#eef4ff' },
   },
   {
     name: 'forest', doc: 'forest floor of leaf litter in a clearing ringed by dark trees, dim green light',

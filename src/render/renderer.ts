@@ -18,6 +18,8 @@ export interface RenderOptions {
   shadowMapSize?: number;
   /** Tone mapping applied before sRGB encoding. */
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';
+  /** Sun shadows: `soft` (PCF filtered), `hard` (one depth compare per pixel, cheaper), `off`. */
+  shadows?: 'soft' | 'hard' | 'off';
 }
 
 /** Defaults of RenderOptions; the CLI and HTTP read these. */
@@ -25,6 +27,7 @@ export const RENDER_DEFAULTS: Required<RenderOptions> = {
   backend: 'auto',
   shadowMapSize: 512,
   toneMapping: 'neutral',
+  shadows: 'soft',
 };
 
 /** A rendered frame: RGBA8 pixels, rows top-down, sRGB; with `labels` when label passes were asked for. */
@@ -71,7 +74,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   } catch (err) {
     throw new RenderError(`renderer init on ${gpu.backend} failed: ${(err as Error).message}`);
   }
-  renderer.shadowMap.enabled = true;
+  renderer.shadowMap.enabled = opts.shadows !== 'off';
+  renderer.shadowMap.type = opts.shadows === 'hard' ? THREE.BasicShadowMap : THREE.PCFShadowMap;
   renderer.toneMapping = {
     neutral: THREE.NeutralToneMapping, agx: THREE.AgXToneMapping, aces: THREE.ACESFilmicToneMapping, none: THREE.NoToneMapping,
   }[opts.toneMapping];

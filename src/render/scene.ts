@@ -14,6 +14,11 @@ import { rngFor } from '../core/random.js';
 
 const deg = Math.PI / 180;
 
+/** Environment-map (reflection) intensity on objects, per unit of the environment's ambient intensity. */
+const OBJECT_REFLECTION = 0.45;
+/** Extra hemisphere light standing in for the image-based light that backdrops do not get. */
+const BACKDROP_AMBIENT_BOOST = 0.45;
+
 /** Unit vector pointing from the origin towards azimuth/elevation (azimuth 0 = +z, 90 = +x). */
 export function directionFrom(azimuthDeg: number, elevationDeg: number): [number, number, number] {
   const az = azimuthDeg * deg;
@@ -407,7 +412,7 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
       group.add(ground);
     }
   }
-  const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity);
+  const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity * (1 + BACKDROP_AMBIENT_BOOST));
   group.add(hemi);
   const fog = env.fog && !env.room && !env.image ? new THREE.Fog(toColor(env.sky.horizon), env.fog.near, env.fog.far) : null;
   return {
@@ -423,6 +428,8 @@ interface EnvironmentScene {
   sun: THREE.DirectionalLight;
   def: EnvironmentDef;
   built: BuiltEnvironment;
+  /** Reflection map given to object materials. */
+  envMap: THREE.Texture;
 }
 
 /**
@@ -459,15 +466,17 @@ export class Stage {
       scene.add(built.group);
       scene.background = built.background;
       scene.fog = built.fog;
-      scene.environment = environmentMap(def);
-      scene.environmentIntensity = def.ambient.intensity * 0.6;
+      // Reflections (image-based light) on objects only: on a CPU rasteriser, IBL on the ground and
+      // walls costs about a quarter of the frame. Those surfaces get the same ambient amount from a
+      // stronger hemisphere light instead.
+      const envMap = environmentMap(def);
       const sun = new THREE.DirectionalLight(0xffffff, 1);
       sun.castShadow = true;
       sun.shadow.mapSize.set(this.shadowMapSize, this.shadowMapSize);
       sun.shadow.bias = -0.001;
       sun.shadow.normalBias = 0.03;
       scene.add(sun, sun.target);
-      es = { scene, sun, def, built };
+      es = { scene, sun, def, built, envMap };
       this.environments.set(name, es);
     }
     return es;
@@ -481,6 +490,13 @@ export class Stage {
     const { scene, sun, def: env } = es;
     for (const [slot, o] of desc.objects.entries()) {
       const built = this.library.buildObject(o, slot);
+      built.object.traverse((c) => {
+        const m = (c as THREE.Mesh).material as THREE.MeshStandardMaterial | undefined;
+        if (m && m.isMeshStandardMaterial) {
+          m.envMap = es.envMap;
+          m.envMapIntensity = OBJECT_REFLECTION * env.ambient.intensity;
+        }
+      });
       scene.add(built.object);
       this.objects.push(built);
     }
@@ -530,8 +546,8 @@ export class Stage {
 }
 
 /** Free one environment's scene: its meshes, environment map, background and extras. */
-function disposeEnvironmentScene({ scene, built }: EnvironmentScene): void {
-  scene.environment?.dispose();
+function disposeEnvironmentScene({ scene, built, envMap }: EnvironmentScene): void {
+  envMap.dispose();
   scene.traverse((o) => {
     const mesh = o as THREE.Mesh;
     if (mesh.isMesh) {
