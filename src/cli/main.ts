@@ -17,11 +17,12 @@ import { ENVIRONMENTS } from '../assets/environments.js';
 import { loadBackgroundImages } from '../assets/backgrounds.js';
 import { NAMED_COLORS } from '../core/color.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
-import { RENDER_DEFAULTS, createRenderer } from '../render/renderer.js';
+import { RENDER_DEFAULTS, SHADOW_MODES, createRenderer } from '../render/renderer.js';
 import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
 import { parseFormats } from '../export/manifest.js';
 import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
 import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.js';
+import { commandGenerate, GENERATE_USAGE } from './generate-command.js';
 import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
 import { renderSample } from '../render/render-sample.js';
 import { parseCommandArgs, intOption, choiceOption } from './args.js';
@@ -35,11 +36,12 @@ const USAGE = `synth ${SYNTH_VERSION}: labelled synthetic images from factor spe
 Usage:
   synth export  [--spec FILE] --out DIR [--count N] [--seed S] [--shard-index K --num-shards N]
                 [--resume | --overwrite] [--format imagefolder,coco,webdataset] [--shard-size 1000]
-                [--root DIR] [--backend auto|opengles|vulkan] [--quiet] [--assets DIR]
+                [--root DIR] [--backend auto|opengles|vulkan] [--shadows soft|hard|off] [--quiet] [--assets DIR]
   synth preview [--spec FILE] --out SHEET.png [--columns 8] [--rows 8] [--tile 128] [--seed S] [--assets DIR]
   synth catalog [--json] [--assets DIR]
 ${DATASET_USAGE}
 ${ASSETS_USAGE}
+${GENERATE_USAGE}
 ${SERVE_USAGE}
 
 Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
@@ -55,6 +57,7 @@ const COMMON = {
   count: { type: 'string' as const },
   seed: { type: 'string' as const },
   backend: { type: 'string' as const },
+  shadows: { type: 'string' as const },
   assets: { type: 'string' as const },
 };
 
@@ -75,6 +78,7 @@ async function commandExport(argv: string[]): Promise<number> {
   const numShards = intOption('num-shards', values['num-shards'], 1, 1_000_000) ?? EXPORT_DEFAULTS.numShards;
   const shardIndex = intOption('shard-index', values['shard-index'], 0, numShards - 1) ?? EXPORT_DEFAULTS.shardIndex;
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
+  const shadows = choiceOption('shadows', values.shadows, SHADOW_MODES, RENDER_DEFAULTS.shadows);
   const formats = values.format === undefined ? EXPORT_DEFAULTS.formats : parseFormats(values.format);
   const shardSize = intOption('shard-size', values['shard-size'], 1, 100_000_000) ?? EXPORT_DEFAULTS.shardSize;
   const library = await loadLibrary(values.assets);
@@ -84,7 +88,7 @@ async function commandExport(argv: string[]): Promise<number> {
   });
   await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
-  const renderer = await createRenderer(library, { backend });
+  const renderer = await createRenderer(library, { backend, shadows });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -125,6 +129,7 @@ async function commandPreview(argv: string[]): Promise<number> {
   const rows = intOption('rows', values.rows, 1, 64) ?? 8;
   const tile = intOption('tile', values.tile, 16, 1024) ?? CONTACT_SHEET_DEFAULTS.tile;
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
+  const shadows = choiceOption('shadows', values.shadows, SHADOW_MODES, RENDER_DEFAULTS.shadows);
   const library = await loadLibrary(values.assets);
   const catalog = library.catalog();
   const spec = await loadSpec(values.spec ?? DEMO_SPEC_PATH, catalog, {
@@ -133,7 +138,7 @@ async function commandPreview(argv: string[]): Promise<number> {
   await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const plan = planSampling(spec, catalog);
   const n = Math.min(plan.count, columns * rows);
-  const renderer = await createRenderer(library, { backend });
+  const renderer = await createRenderer(library, { backend, shadows });
   try {
     // Each tile is the exported sample itself (same resolution, same layout rule), scaled to the tile.
     const items = [];
@@ -186,6 +191,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   assets: (argv) => commandAssets(argv, USAGE),
   verify: (argv) => commandVerify(argv, USAGE),
   merge: (argv) => commandMerge(argv, USAGE),
+  generate: (argv) => commandGenerate(argv, USAGE),
   serve: (argv) => commandServe(argv, USAGE),
 };
 

@@ -22,6 +22,9 @@ export interface RenderOptions {
   shadows?: 'soft' | 'hard' | 'off';
 }
 
+/** Shadow modes accepted on the command line. */
+export const SHADOW_MODES = ['soft', 'hard', 'off'] as const;
+
 /** Defaults of RenderOptions; the CLI and HTTP read these. */
 export const RENDER_DEFAULTS: Required<RenderOptions> = {
   backend: 'auto',
