@@ -124,7 +124,12 @@ export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot 
     bounds,
     dispose() {
       oriented.traverse((o) => {
-        if ((o as THREE.Mesh).isMesh) (o as THREE.Mesh).geometry.dispose();
+        const mesh = o as THREE.Mesh;
+        if (!mesh.isMesh) return;
+        // The renderer keeps per-object state (uniform buffers, bind groups) until the object itself
+        // announces its disposal; without this event every sample would leak that state.
+        mesh.dispatchEvent({ type: 'dispose' } as never);
+        mesh.geometry.dispose();
       });
     },
   };

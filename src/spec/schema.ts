@@ -37,9 +37,13 @@ export const SPEC_DEFAULTS = {
   format: 'png' as const,
   quality: 90,
   split: 'train' as const,
-  minVisiblePixels: 24,
   count: 16,
 };
+
+/** The minimum-visible-pixels rule when a spec does not set it: 1/2000 of the image area, at least 4. */
+export function defaultMinVisiblePixels([w, h]: readonly [number, number]): number {
+  return Math.max(4, Math.round((w * h) / 2000));
+}
 
 /** Largest accepted image side. */
 export const MAX_RESOLUTION = 4096;
@@ -63,8 +67,8 @@ export const SpecSchema = z.strictObject({
   factors: z.record(z.string(), DistributionSchema).default({}),
   holdout: z.array(z.record(z.string(), z.union([Value, z.tuple([z.number(), z.number()])]))).default([])
     .describe('factor combinations excluded from the train split; a value, or [min, max] for a numeric range'),
-  minVisiblePixels: z.number().int().min(0).max(1_000_000).default(SPEC_DEFAULTS.minVisiblePixels)
-    .describe('multi-object scenes: each object shows at least this many pixels (the layout is redrawn, up to 8 times); 0 turns the rule off'),
+  minVisiblePixels: z.number().int().min(0).max(1_000_000).optional()
+    .describe('multi-object scenes: each object shows at least this many pixels (the layout is redrawn, up to 8 times); 0 turns the rule off; default 1/2000 of the image area, at least 4'),
   split: z.enum(['train', 'holdout']).default(SPEC_DEFAULTS.split)
     .describe('train: samples matching no holdout combination; holdout: only samples matching one'),
   labels: z.array(z.enum(LABEL_PASSES)).default([])
@@ -300,7 +304,7 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const b = base!;
   return {
     name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],
-    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels, minVisiblePixels: b.minVisiblePixels,
+    format: b.format, quality: b.quality, classes: [...classes], factors, holdout, split: b.split, labels, minVisiblePixels: b.minVisiblePixels ?? defaultMinVisiblePixels(b.resolution as [number, number]),
     backgrounds: b.backgrounds,
   };
 }
