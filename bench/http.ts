@@ -1,0 +1,151 @@
+/**
+ * HTTP benchmark: latency (p50/p99) and throughput of POST /v1/render (64x64 and 224x224, one object,
+ * JSON and image/png answers) at concurrency 1, 8 and 32, with autocannon on loopback against
+ * `synth serve` in a child process; then the streaming rate of POST /v1/stream (images/s over N images
+ * at 224x224) beside the export rate of exportDataset on the same spec in this process; and the
+ * server's RSS before and after. Prints tables.
+ * Targets: p99 <= 50 ms for one 64x64 render at concurrency 8; streaming >= 90% of export images/s.
+ * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --stream-count 500]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAssetLibrary } from '../src/assets/library.js';
+import { createRenderer } from '../src/render/renderer.js';
+import { parseSpec } from '../src/spec/schema.js';
+import { planSampling, describeSample } from '../src/spec/sample.js';
+import { exportDataset, type WriterFormat } from '../src/export/export.js';
+
+interface CannonResult {
+  latency: { p50: number; p99: number; average: number };
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+// autocannon ships no types; the few fields read here are declared above.
+const autocannon = (await import('autocannon' as string)).default as Cannon;
+
+const args = process.argv.slice(2);
+const numArg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const quick = args.includes('--quick');
+const duration = numArg('duration', quick ? 2 : 5);
+const streamCount = numArg('stream-count', quick ? 150 : 500);
+const SEEDS = 32;
+
+const rss = (pid: number): number | null => {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+};
+const mb = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(0)} MB`);
+
+function renderSpec(side: number, seed: number) {
+  return { name: 'bench-http', seed, count: 1, resolution: [side, side], classes: ['cube', 'sphere', 'torus', 'car', 'dog', 'chair'], factors: { objects: { const: 1 } } };
+}
+
+// ---------------------------------------------------------------- the server
+const dataDir = await mkdtemp(join(tmpdir(), 'synth-bench-http-'));
+const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--quiet', '--max-stream-count', String(Math.max(streamCount, 1000))], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    const m = /listening on (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+  child.on('exit', (code) => reject(new Error(`synth serve exited with ${code}`)));
+});
+const health = await (await fetch(`${url}/v1/health`)).json() as { renderer: { backend: string; adapter: string } };
+const rssStart = rss(child.pid!);
+
+async function post(path: string, body: unknown, accept = 'application/json'): Promise<Buffer> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(body) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${bytes.toString().slice(0, 300)}`);
+  return bytes;
+}
+
+// Warm up at both sizes (the first renders of a class build its geometry and pipelines).
+for (const side of [64, 224]) for (let s = 0; s < SEEDS; s++) await post('/v1/render', renderSpec(side, s));
+
+const rows: string[][] = [];
+for (const side of [64, 224]) {
+  for (const accept of ['application/json', 'image/png']) {
+    for (const connections of [1, 8, 32]) {
+      let n = 0;
+      const r = await autocannon({
+        url: `${url}/v1/render`, method: 'POST', connections, duration,
+        headers: { 'content-type': 'application/json', accept },
+        // A new seed per request: every answer is a fresh render (no two requests ask for the same sample).
+        requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(renderSpec(side, 1000 + n++)) }) }],
+      });
+      rows.push([`${side}x${side}`, accept, String(connections), r.requests.average.toFixed(1), r.latency.p50.toFixed(1), r.latency.p99.toFixed(1), String(r.non2xx + r.errors)]);
+      process.stderr.write(`  ${rows.at(-1)!.join('  ')}\n`);
+    }
+  }
+}
+const rssAfterRender = rss(child.pid!);
+
+// ---------------------------------------------------------------- stream against export
+const library = createAssetLibrary();
+const catalog = library.catalog();
+const streamSpec = {
+  name: 'bench-stream', seed: 1, count: streamCount, resolution: [224, 224], classes: catalog.classes.map((c) => c.name),
+  factors: { objects: { const: 1 }, environment: { choice: [...catalog.environments] }, texture: { choice: ['default', 'checker', 'wood', 'noise'] } },
+};
+await post('/v1/stream', streamSpec, 'application/x-tar'); // warm-up pass over the same samples
+const t0 = performance.now();
+const tar = await post('/v1/stream', streamSpec, 'application/x-tar');
+const streamSeconds = (performance.now() - t0) / 1000;
+const streamRate = streamCount / streamSeconds;
+const rssEnd = rss(child.pid!);
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+
+const renderer = await createRenderer(library);
+const spec = parseSpec(streamSpec, catalog);
+const plan = planSampling(spec, catalog);
+for (let i = 0; i < streamCount; i++) await renderer.render(describeSample(plan, i)); // same warm-up as the server got
+const exportRows: string[][] = [['POST /v1/stream (webdataset tar over HTTP)', String(streamCount), streamSeconds.toFixed(2), streamRate.toFixed(1), '-', `${(tar.length / 1e6).toFixed(1)} MB`]];
+let best = 0;
+for (const formats of [['imagefolder'], ['webdataset']] as WriterFormat[][]) {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-bench-http-export-'));
+  try {
+    const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), formats });
+    const rate = r.count / r.seconds;
+    best = Math.max(best, rate);
+    exportRows.push([`exportDataset ${formats.join('+')} (CLI export)`, String(r.count), r.seconds.toFixed(2), rate.toFixed(1), '', '']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+for (const r of exportRows.slice(1)) r[4] = '';
+exportRows[0][4] = `${((streamRate / best) * 100).toFixed(0)}% of best export`;
+renderer.dispose();
+await rm(dataDir, { recursive: true, force: true });
+
+function table(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+console.log(`\nbackend: ${health.renderer.backend} (${health.renderer.adapter}); autocannon ${duration} s per row on loopback; server in a child process`);
+console.log('\nPOST /v1/render, one object, one sample per request');
+console.log(table(['size', 'accept', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
+const target = rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'image/png');
+if (target) console.log(`target p99 <= 50 ms for 64x64 at concurrency 8: ${Number(target[5]) <= 50 ? 'met' : 'missed'} (${target[5]} ms image/png, ${rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'application/json')![5]} ms JSON)`);
+console.log(`\nStreaming against export, 224x224, one object, ${catalog.classes.length} classes`);
+console.log(table(['path', 'images', 'seconds', 'images/s', 'ratio', 'bytes'], exportRows));
+console.log(`target stream >= 90% of export images/s: ${streamRate >= 0.9 * best ? 'met' : 'missed'}`);
+console.log(`\nserver RSS: ${mb(rssStart)} at start, ${mb(rssAfterRender)} after the render runs, ${mb(rssEnd)} after the streams`);
+process.exit(0);

@@ -1,0 +1,45 @@
+/**
+ * Settings of the HTTP service: one defaults constant that the CLI (`synth serve`), the app factory
+ * and the OpenAPI document all read.
+ */
+
+/** Request caps enforced by the HTTP layer (each configurable; `synth serve --max-*`). */
+export interface ServerLimits {
+  /** Largest accepted request body in bytes (larger: 413). */
+  bodyLimit: number;
+  /** Most samples one synchronous POST /v1/render may ask for. */
+  maxSyncBatch: number;
+  /** Largest image side (width or height) any request may ask for. */
+  maxResolution: number;
+  /** Dataset jobs waiting behind the running one before POST /v1/datasets answers 429. */
+  maxQueuedJobs: number;
+  /** Most samples one dataset job may ask for. */
+  maxDatasetCount: number;
+  /** Most samples one POST /v1/stream may ask for. */
+  maxStreamCount: number;
+}
+
+/** Defaults of `synth serve` and createApp. */
+export const SERVER_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  dataDir: './data/service',
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdownTimeoutMs: 30_000,
+  limits: {
+    bodyLimit: 1024 * 1024,
+    maxSyncBatch: 16,
+    maxResolution: 1024,
+    maxQueuedJobs: 16,
+    maxDatasetCount: 1_000_000,
+    maxStreamCount: 1_000_000,
+  } satisfies ServerLimits as ServerLimits,
+};
+
+/** Environment variable with the accepted bearer tokens, comma-separated (unset or empty: no auth). */
+export const API_KEYS_ENV = 'SYNTH_API_KEYS';
+
+/** The bearer tokens configured in `value` (the content of SYNTH_API_KEYS). */
+export function parseApiKeys(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+}

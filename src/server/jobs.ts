@@ -1,0 +1,296 @@
+/**
+ * Dataset jobs: an in-process queue that runs one export at a time (the renderer is one GPU device),
+ * with each job's state on disk so jobs survive restarts. Layout under the data dir:
+ *
+ *   jobs/<id>/job.json   the job (request, state, progress, error), written atomically
+ *   jobs/<id>/out/       the dataset, written by exportDataset
+ *
+ * A job found `queued` or `running` at startup is queued again and resumed with exportDataset's
+ * `resume: true` (its journal keeps finished samples); finished jobs stay listed and downloadable.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic, removeTempFiles } from '../core/fs.js';
+import { InputError, OutputError, RenderError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import type { Catalog } from '../spec/catalog.js';
+import { parseSpec } from '../spec/schema.js';
+import { planSampling } from '../spec/sample.js';
+import type { SceneRenderer } from '../render/renderer.js';
+import { exportDataset, type WriterFormat } from '../export/export.js';
+import { HttpError } from './errors.js';
+import { JOB_ID_RE } from './paths.js';
+import type { Logger } from './logger.js';
+import type { JOB_STATES } from './schemas.js';
+
+/** A job's state. */
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Format tag of job.json. */
+export const JOB_FORMAT = 'synth.job/1';
+
+/** job.json: everything needed to show, resume or download a job. */
+export interface JobRecord {
+  format: typeof JOB_FORMAT;
+  id: string;
+  state: JobState;
+  name: string;
+  /** The spec as the client sent it (parsed again when the job starts, so a restart re-validates). */
+  spec: Record<string, unknown>;
+  formats: WriterFormat[];
+  shardSize: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: Progress;
+  restarts: number;
+  error: { code: string; message: string } | null;
+}
+
+/** Options of JobManager.open. */
+export interface JobManagerOptions {
+  dataDir: string;
+  renderer: SceneRenderer;
+  catalog: Catalog;
+  logger: Logger;
+  /** Jobs allowed to wait behind the running one. */
+  maxQueued: number;
+  /** How often progress is written to job.json while a job runs (ms). */
+  persistIntervalMs?: number;
+}
+
+/** What a client asks for when submitting a job. */
+export interface JobRequest {
+  spec: Record<string, unknown>;
+  name: string;
+  total: number;
+  formats: WriterFormat[];
+  shardSize: number;
+}
+
+const FINISHED: readonly JobState[] = ['done', 'failed', 'cancelled'];
+
+/** True for done, failed and cancelled jobs. */
+export function isFinished(state: JobState): boolean {
+  return FINISHED.includes(state);
+}
+
+/** The dataset jobs of one data dir, run one at a time. */
+export class JobManager {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly queue: string[] = [];
+  private readonly writes = new Map<string, Promise<void>>();
+  private running: { id: string; controller: AbortController; done: Promise<void> } | null = null;
+  private closing = false;
+  private started = false;
+
+  private constructor(private readonly opts: JobManagerOptions) {}
+
+  /**
+   * Load the jobs under `<dataDir>/jobs` (unreadable job files are logged and skipped); unfinished
+   * ones are queued again in creation order. Call start() to begin running them.
+   */
+  static async open(opts: JobManagerOptions): Promise<JobManager> {
+    const m = new JobManager(opts);
+    const root = m.jobsDir();
+    await mkdir(root, { recursive: true });
+    await removeTempFiles(root).catch(() => 0);
+    const loaded: JobRecord[] = [];
+    for (const name of await readdir(root)) {
+      if (!JOB_ID_RE.test(name)) continue;
+      try {
+        const job = JSON.parse(await readFile(join(root, name, 'job.json'), 'utf8')) as JobRecord;
+        if (job.format !== JOB_FORMAT || job.id !== name) throw new Error('not a synth job file');
+        loaded.push(job);
+      } catch (err) {
+        opts.logger.error(`jobs: skipping ${name}: ${(err as Error).message}`);
+      }
+    }
+    loaded.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    for (const job of loaded) {
+      m.jobs.set(job.id, job);
+      if (!isFinished(job.state)) {
+        job.state = 'queued'; // 'running' means the process died mid-job: resume it all the same
+        m.queue.push(job.id);
+        void m.persist(job);
+      }
+    }
+    if (m.queue.length > 0) opts.logger.info(`jobs: ${m.queue.length} unfinished job(s) queued to resume`);
+    return m;
+  }
+
+  /** `<dataDir>/jobs`. */
+  jobsDir(): string {
+    return join(this.opts.dataDir, 'jobs');
+  }
+
+  /** Folder of job `id`'s dataset. */
+  outDir(id: string): string {
+    return join(this.jobsDir(), id, 'out');
+  }
+
+  /** Jobs waiting to run. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** 1 while a job runs, else 0. */
+  get runningCount(): number {
+    return this.running ? 1 : 0;
+  }
+
+  /** The job, or undefined. */
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Every job, oldest first. */
+  list(): JobRecord[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Seconds a client should wait before submitting again when the queue is full. */
+  retryAfterSeconds(): number {
+    const eta = this.running ? this.jobs.get(this.running.id)?.progress.etaSeconds : null;
+    return Math.max(1, Math.min(3600, Math.ceil(eta ?? 10)));
+  }
+
+  /**
+   * Queue a job and persist it before answering.
+   * @throws HttpError 429 (with Retry-After) when maxQueued jobs wait already, 503 while closing.
+   */
+  async submit(req: JobRequest): Promise<JobRecord> {
+    if (this.closing) throw new HttpError(503, 'shutting_down', 'the server is shutting down; submit again after it restarts', null, { 'Retry-After': '5' });
+    // A job waits unless it can start right away (nothing running, nothing ahead of it).
+    const waitingAfter = this.queue.length + (this.running || !this.started ? 1 : 0);
+    if (waitingAfter > this.opts.maxQueued) {
+      const retry = this.retryAfterSeconds();
+      throw new HttpError(429, 'queue_full', `the job queue is full (${this.queue.length} waiting, cap maxQueuedJobs ${this.opts.maxQueued}); retry in ${retry} s`, { retryAfterSeconds: retry, queued: this.queue.length }, { 'Retry-After': String(retry) });
+    }
+    const now = new Date().toISOString();
+    const job: JobRecord = {
+      format: JOB_FORMAT, id: randomUUID(), state: 'queued', name: req.name, spec: req.spec, formats: req.formats, shardSize: req.shardSize,
+      createdAt: now, startedAt: null, finishedAt: null, restarts: 0, error: null,
+      progress: { done: 0, total: req.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 },
+    };
+    this.jobs.set(job.id, job);
+    this.queue.push(job.id);
+    await this.persist(job);
+    this.pump();
+    return job;
+  }
+
+  /**
+   * Cancel a queued or running job; a running one stops after the samples in flight (its files stay).
+   * @throws HttpError 404 for an unknown job, 409 for a finished one.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const job = this.jobs.get(id);
+    if (!job) throw new HttpError(404, 'not_found', `no dataset job ${id}`);
+    if (isFinished(job.state)) throw new HttpError(409, 'conflict', `dataset job ${id} is already ${job.state}`, { status: job.state });
+    if (this.running?.id === id) {
+      this.running.controller.abort('cancel');
+      await this.running.done;
+      return job;
+    }
+    this.queue.splice(this.queue.indexOf(id), 1);
+    this.finish(job, 'cancelled', null);
+    await this.persist(job);
+    return job;
+  }
+
+  /** Start running queued jobs (one at a time). */
+  start(): void {
+    this.started = true;
+    this.pump();
+  }
+
+  /**
+   * Stop: refuse new jobs, abort the running one (exportDataset keeps a resumable journal) and mark it
+   * `queued` on disk so the next start resumes it; resolves once its state is written.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.running) {
+      this.running.controller.abort('shutdown');
+      await this.running.done;
+    }
+    await Promise.all(this.writes.values());
+  }
+
+  /** Write job.json atomically; writes of one job are chained so the last state always wins. */
+  private persist(job: JobRecord): Promise<void> {
+    const path = join(this.jobsDir(), job.id, 'job.json');
+    const previous = this.writes.get(job.id) ?? Promise.resolve();
+    const next = previous.then(() => writeFileAtomic(path, `${JSON.stringify(job, null, 2)}\n`)).catch((err) => {
+      this.opts.logger.error(`jobs: could not write ${path}: ${(err as Error).message}`);
+    });
+    this.writes.set(job.id, next);
+    return next;
+  }
+
+  private finish(job: JobRecord, state: JobState, error: JobRecord['error']): void {
+    job.state = state;
+    job.error = error;
+    job.finishedAt = new Date().toISOString();
+  }
+
+  private pump(): void {
+    if (!this.started || this.closing || this.running) return;
+    const id = this.queue.shift();
+    if (!id) return;
+    const job = this.jobs.get(id)!;
+    const controller = new AbortController();
+    const done = this.run(job, controller.signal).finally(() => {
+      this.running = null;
+      this.pump();
+    });
+    this.running = { id, controller, done };
+  }
+
+  private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
+    const { logger, renderer, catalog } = this.opts;
+    job.state = 'running';
+    if (job.startedAt) job.restarts += 1; // started before, in an earlier process
+    job.startedAt ??= new Date().toISOString();
+    await this.persist(job);
+    logger.info(`jobs: ${job.id} (${job.name}) started${job.restarts > 0 ? `, resuming after ${job.restarts} restart(s)` : ''}`);
+    let lastWrite = Date.now();
+    const interval = this.opts.persistIntervalMs ?? 1000;
+    try {
+      const spec = parseSpec(job.spec, catalog);
+      job.progress.total = planSampling(spec, catalog).count;
+      const result = await exportDataset({
+        spec, catalog, renderer, out: this.outDir(job.id), formats: job.formats, shardSize: job.shardSize, resume: true, signal,
+        onProgress: (p) => {
+          job.progress = p;
+          if (Date.now() - lastWrite >= interval) {
+            lastWrite = Date.now();
+            void this.persist(job);
+          }
+        },
+      });
+      job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
+      this.finish(job, 'done', null);
+      logger.info(`jobs: ${job.id} done: ${result.count} samples (${result.rendered} rendered, ${result.skipped} resumed) in ${result.seconds.toFixed(1)} s`);
+    } catch (err) {
+      if (signal.aborted && (err as Error).name === 'AbortError') {
+        if (signal.reason === 'cancel') {
+          this.finish(job, 'cancelled', null);
+          logger.info(`jobs: ${job.id} cancelled at ${job.progress.done}/${job.progress.total}`);
+        } else {
+          job.state = 'queued'; // shutdown: resume at the next start
+          logger.info(`jobs: ${job.id} checkpointed at ${job.progress.done}/${job.progress.total}; resumes at the next start`);
+        }
+      } else {
+        const code = err instanceof InputError ? 'invalid_spec' : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : 'export_failed';
+        const known = err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
+        const message = known ? (err as Error).message : 'the export failed unexpectedly; the server log has the details';
+        this.finish(job, 'failed', { code, message });
+        logger.error(`jobs: ${job.id} failed: ${known ? message : (err as Error)?.stack ?? String(err)}`);
+      }
+    }
+    await this.persist(job);
+  }
+}

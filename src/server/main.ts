@@ -1,0 +1,102 @@
+/**
+ * Starting and stopping the HTTP service: builds the dependencies (asset library, renderer, job
+ * manager), listens, and shuts down gracefully: stop accepting, checkpoint the running job (it
+ * resumes at the next start), let in-flight requests finish, dispose the renderer.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createAssetLibrary, type AssetLibrary } from '../assets/library.js';
+import { createRenderer, type SceneRenderer } from '../render/renderer.js';
+import type { Backend } from '../render/gpu.js';
+import { SERVER_DEFAULTS, type ServerLimits } from './config.js';
+import { createApp, type AppStats } from './app.js';
+import { JobManager } from './jobs.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** Options of startServer; every one has a default (SERVER_DEFAULTS). */
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  backend?: Backend;
+  limits?: Partial<ServerLimits>;
+  apiKeys?: readonly string[];
+  corsOrigin?: string | null;
+  /** Only errors in the log (tests). */
+  quiet?: boolean;
+  logger?: Logger;
+  /** Injected renderer (tests, benchmarks); not disposed at shutdown. Default: a new one on `backend`. */
+  renderer?: SceneRenderer;
+  library?: AssetLibrary;
+  shutdownTimeoutMs?: number;
+  /** How often a running job's progress is written to disk (ms). */
+  persistIntervalMs?: number;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  dataDir: string;
+  server: Server;
+  jobs: JobManager;
+  stats: AppStats;
+  renderer: SceneRenderer;
+  /** Graceful shutdown (idempotent): resolves when everything is closed. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Build everything and listen. Port 0 picks a free port (see `port` of the result).
+ * @throws RenderError when no GPU backend works; the listen error when the port is taken.
+ */
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger({ quiet: opts.quiet });
+  const dataDir = resolve(opts.dataDir ?? SERVER_DEFAULTS.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const library = opts.library ?? createAssetLibrary();
+  const catalog = library.catalog();
+  const ownsRenderer = !opts.renderer;
+  const renderer = opts.renderer ?? await createRenderer(library, { backend: opts.backend });
+  const limits: ServerLimits = { ...SERVER_DEFAULTS.limits, ...opts.limits };
+  const jobs = await JobManager.open({ dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs });
+  const shutdownController = new AbortController();
+  const app = createApp({
+    renderer, library, catalog, jobs, limits, logger, apiKeys: opts.apiKeys, corsOrigin: opts.corsOrigin, shutdownSignal: shutdownController.signal,
+  });
+  const host = opts.host ?? SERVER_DEFAULTS.host;
+  const server = await new Promise<Server>((resolveListen, reject) => {
+    const s = app.listen(opts.port ?? SERVER_DEFAULTS.port, host, (err?: Error) => (err ? reject(err) : resolveListen(s)));
+    s.once('error', reject);
+  });
+  // Long streams and slow renders are legitimate; only idle keep-alive sockets time out.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 5_000;
+  jobs.start();
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | null = null;
+  const shutdown = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: no new connections; checkpointing the running job');
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      shutdownController.abort();
+      await jobs.close();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), opts.shutdownTimeoutMs ?? SERVER_DEFAULTS.shutdownTimeoutMs);
+      // In-flight requests finish; their keep-alive sockets close as they go idle.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      await closed;
+      clearTimeout(timer);
+      clearInterval(idle);
+      if (ownsRenderer) renderer.dispose();
+      logger.info('shut down');
+    })();
+    return closing;
+  };
+  return { url: `http://${urlHost}:${port}`, port, host, dataDir, server, jobs, stats: app.stats, renderer, shutdown };
+}

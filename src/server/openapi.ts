@@ -1,0 +1,143 @@
+/**
+ * The OpenAPI 3.1 document of the API, generated from the zod schemas in schemas.ts (which validate
+ * the requests) with z.toJSONSchema. Request bodies use the schemas' input form (defaults optional),
+ * responses their output form.
+ */
+import { z } from 'zod';
+import { SpecSchema, DistributionSchema } from '../spec/schema.js';
+import { SYNTH_VERSION } from '../core/version.js';
+import type { ServerLimits } from './config.js';
+import {
+  RenderRequestSchema, RenderEnvelopeSchema, DatasetRequestSchema, DatasetEnvelopeSchema, StreamRequestSchema, StreamEnvelopeSchema,
+  ErrorSchema, IssueSchema, HealthSchema, CatalogSchema, SampleSchema, RenderResponseSchema, JobSchema, JobListSchema, FileListSchema,
+} from './schemas.js';
+
+type Json = Record<string, unknown>;
+
+const REQUESTS: Record<string, z.ZodType> = {
+  Spec: SpecSchema, Distribution: DistributionSchema,
+  RenderRequest: RenderRequestSchema, RenderEnvelope: RenderEnvelopeSchema,
+  DatasetRequest: DatasetRequestSchema, DatasetEnvelope: DatasetEnvelopeSchema,
+  StreamRequest: StreamRequestSchema, StreamEnvelope: StreamEnvelopeSchema,
+};
+
+const RESPONSES: Record<string, z.ZodType> = {
+  Error: ErrorSchema, Issue: IssueSchema, Health: HealthSchema, Catalog: CatalogSchema, Sample: SampleSchema,
+  RenderResponse: RenderResponseSchema, Job: JobSchema, JobList: JobListSchema, FileList: FileListSchema,
+};
+
+/** JSON Schemas of a set of zod schemas as OpenAPI components (shared sub-schemas become $refs). */
+function componentSchemas(schemas: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, Json> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const out = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io, unrepresentable: 'any', target: 'draft-2020-12' }) as { schemas: Record<string, Json> };
+  for (const s of Object.values(out.schemas)) {
+    delete s.$schema; // implied by OpenAPI 3.1's jsonSchemaDialect
+    delete s.$id;
+  }
+  return out.schemas;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (name: string) => ({ 'application/json': { schema: ref(name) } });
+const binary = { type: 'string', contentMediaType: 'application/octet-stream' };
+
+function errors(...statuses: number[]): Json {
+  const text: Record<number, string> = {
+    400: 'invalid body (details.issues: path, expected, received) or a cap exceeded (code limit_exceeded)', 401: 'missing or invalid bearer token',
+    404: 'unknown job, file or route', 405: 'method not allowed on this path (Allow lists the methods)', 406: 'the Accept header allows none of the answers',
+    409: 'the job is already finished', 413: 'body over bodyLimit', 415: 'body is not JSON', 429: 'job queue full (Retry-After)', 500: 'render or internal failure (no internals shown)',
+    503: 'shutting down',
+  };
+  return Object.fromEntries(statuses.map((s) => [String(s), { description: text[s], content: jsonContent('Error') }]));
+}
+
+/** The OpenAPI 3.1 document for an app with these limits (and bearer auth when `auth`). */
+export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Json {
+  const schemas = { ...componentSchemas(REQUESTS, 'input'), ...componentSchemas(RESPONSES, 'output') };
+  const common = [401, 406, 500, 503];
+  const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' } };
+  const security = opts.auth ? [{ bearer: [] }] : [];
+  const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'synth: labelled synthetic images from factor specs', version: SYNTH_VERSION,
+      description: `Caps: body ${limits.bodyLimit} bytes, ${limits.maxSyncBatch} samples per POST /v1/render, sides <= ${limits.maxResolution} px, `
+        + `${limits.maxQueuedJobs} queued jobs, ${limits.maxDatasetCount} samples per job, ${limits.maxStreamCount} per stream. Every error answers {error: {code, message, details}}.`,
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    servers: [{ url: '/' }],
+    security,
+    paths: {
+      '/v1/health': {
+        get: { summary: 'liveness, renderer, queue depth, running jobs, version', security: [], responses: { 200: { description: 'alive', content: jsonContent('Health') }, ...errors(405, 406, 503) } },
+      },
+      '/v1/catalog': {
+        get: { summary: 'classes, factors, textures, environments, colours, label passes, formats, models, limits', responses: { 200: { description: 'the catalog', content: jsonContent('Catalog') }, ...errors(...common) } },
+      },
+      '/v1/openapi.json': {
+        get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors(...common) } },
+      },
+      '/v1/render': {
+        post: {
+          summary: `render up to ${limits.maxSyncBatch} samples synchronously`,
+          description: 'Accept picks the answer: application/json (default; every sample with base64 image), image/png|jpeg|webp (the first sample; X-Synth-Sample carries its id, class, label, factors as JSON), application/x-tar (a WebDataset tar of the batch).',
+          requestBody: body('RenderRequest'),
+          responses: {
+            200: {
+              description: 'the samples',
+              headers: { 'X-Synth-Sample': { description: 'image answers: JSON {id, index, seed, class, label, factors, caption, sha256}', schema: { type: 'string' } } },
+              content: {
+                'application/json': { schema: ref('RenderResponse') },
+                'image/png': { schema: binary }, 'image/jpeg': { schema: binary }, 'image/webp': { schema: binary },
+                'application/x-tar': { schema: binary },
+              },
+            },
+            ...errors(400, 413, 415, ...common),
+          },
+        },
+      },
+      '/v1/stream': {
+        post: {
+          summary: 'stream a WebDataset tar while samples render (chunked); rendering stops when the client disconnects',
+          requestBody: body('StreamRequest'),
+          responses: { 200: { description: 'tar members <key>.png, <key>.json, <key>.cls and label maps, in index order', content: { 'application/x-tar': { schema: binary } } }, ...errors(400, 413, 415, ...common) },
+        },
+      },
+      '/v1/datasets': {
+        get: { summary: 'list dataset jobs', responses: { 200: { description: 'jobs, oldest first', content: jsonContent('JobList') }, ...errors(...common) } },
+        post: {
+          summary: 'queue a dataset export job (one runs at a time; jobs survive restarts)',
+          requestBody: body('DatasetRequest'),
+          responses: { 202: { description: 'queued; Location is the job', content: jsonContent('Job') }, ...errors(400, 413, 415, 429, ...common) },
+        },
+      },
+      '/v1/datasets/{id}': {
+        get: { summary: 'a job: status and progress', parameters: [jobId], responses: { 200: { description: 'the job', content: jsonContent('Job') }, ...errors(400, 404, ...common) } },
+        delete: { summary: 'cancel a queued or running job (its files stay)', parameters: [jobId], responses: { 200: { description: 'the cancelled job', content: jsonContent('Job') }, ...errors(400, 404, 409, ...common) } },
+      },
+      '/v1/datasets/{id}/files': {
+        get: { summary: 'files of a job\'s dataset', parameters: [jobId], responses: { 200: { description: 'relative paths and sizes', content: jsonContent('FileList') }, ...errors(400, 404, ...common) } },
+      },
+      '/v1/datasets/{id}/files/{path}': {
+        get: {
+          summary: 'download a file of a job\'s dataset (manifest.json, metadata.jsonl, images/..., coco.json, shards/...); Range supported',
+          parameters: [jobId, { name: 'path', in: 'path', required: true, description: 'relative path; may contain /', schema: { type: 'string' } }],
+          responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: binary } } }, 206: { description: 'a byte range' }, ...errors(400, 404, 401, 500, 503) },
+        },
+      },
+      '/v1/datasets/{id}/shards/{n}': {
+        get: {
+          summary: 'download WebDataset shard n (jobs with the webdataset format)',
+          parameters: [jobId, { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }],
+          responses: { 200: { description: 'the tar shard', content: { 'application/x-tar': { schema: binary } } }, ...errors(400, 404, 401, 500, 503) },
+        },
+      },
+    },
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'one of the keys in SYNTH_API_KEYS (only when that is set)' } },
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Request bodies to validated work: the envelope checked by its zod schema, the spec by parseSpec
+ * (so messages match the CLI's, with `spec.` in front inside an envelope), then the service's caps.
+ * Every failure is an HttpError 400 whose details list {path, expected, received, message}.
+ */
+import type { z } from 'zod';
+import { InputError, describeValue, type InputIssue } from '../core/errors.js';
+import { parseSpec, type Spec } from '../spec/schema.js';
+import { planSampling, type SamplingPlan } from '../spec/sample.js';
+import type { Catalog } from '../spec/catalog.js';
+import { EXPORT_DEFAULTS, type WriterFormat } from '../export/export.js';
+import { WRITER_FORMATS } from '../export/manifest.js';
+import { badField, badInput } from './errors.js';
+import { DatasetEnvelopeSchema, RenderEnvelopeSchema, StreamEnvelopeSchema } from './schemas.js';
+import type { ServerLimits } from './config.js';
+
+/** Deepest JSON nesting accepted in a body (a spec needs 5). */
+export const MAX_BODY_DEPTH = 32;
+
+/** A validated spec and its sampling plan, with the raw JSON it came from (kept for job files). */
+export interface ValidSpec {
+  spec: Spec;
+  plan: SamplingPlan;
+  raw: Record<string, unknown>;
+  /** `spec.` inside an envelope, '' for a bare spec: the prefix of error paths. */
+  prefix: string;
+}
+
+function pathOf(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of parts) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+/** An InputError from a zod error on `input`, in parseSpec's wording. */
+function zodInputError(error: z.ZodError, input: unknown): InputError {
+  const issues: InputIssue[] = error.issues.map((issue) => {
+    let received: unknown = input;
+    for (const p of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[p as string];
+    const path = pathOf(issue.path);
+    const expected = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string|Invalid option): /i, '');
+    const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
+    return { path, expected, received: got, message: `${path || 'body'}: ${expected}, got ${got}` };
+  });
+  return new InputError(issues);
+}
+
+/** Nesting depth of a JSON value, without recursion (bodies can be deep on purpose). */
+export function jsonDepth(value: unknown, stopAt = MAX_BODY_DEPTH + 1): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max >= stopAt) return max;
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/**
+ * Split a body into its spec and envelope fields: `{spec, ...}` is an envelope (a spec has no `spec`
+ * key), anything else is a bare spec.
+ */
+function unwrap<T extends z.ZodObject>(body: unknown, envelope: T): { rawSpec: unknown; fields: Partial<z.infer<T>>; prefix: string } {
+  if (body === undefined) throw badField('body', 'a JSON object (Content-Type: application/json)', 'no body');
+  if (jsonDepth(body) > MAX_BODY_DEPTH) throw badField('body', `JSON nested at most ${MAX_BODY_DEPTH} levels deep`, 'deeper nesting');
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.hasOwn(body, 'spec')) {
+    // The envelope's own fields are checked by zod here; the spec goes through parseSpec after.
+    const fieldsOnly = { ...(body as Record<string, unknown>) };
+    delete fieldsOnly.spec;
+    const check = envelope.omit({ spec: true } as never).safeParse(fieldsOnly);
+    if (!check.success) throw badInput(zodInputError(check.error, fieldsOnly));
+    return { rawSpec: (body as Record<string, unknown>).spec, fields: check.data as unknown as Partial<z.infer<T>>, prefix: 'spec.' };
+  }
+  return { rawSpec: body, fields: {}, prefix: '' };
+}
+
+/** parseSpec with `prefix` on every path, background files refused, sides capped, then planned. */
+function validateSpec(rawSpec: unknown, prefix: string, catalog: Catalog, limits: ServerLimits): ValidSpec {
+  const at = (path: string) => (prefix ? (path === 'spec' || path === '' ? 'spec' : `${prefix}${path}`) : path);
+  let spec: Spec;
+  let plan: SamplingPlan;
+  try {
+    spec = parseSpec(rawSpec, catalog);
+    if (spec.backgrounds.length > 0) {
+      throw badField(at('backgrounds'), '[] over HTTP (background image files are read from the server\'s disk; use a named environment)', describeValue(spec.backgrounds));
+    }
+    const [w, h] = spec.resolution;
+    if (w > limits.maxResolution || h > limits.maxResolution) {
+      throw badField(at('resolution'), `sides of at most ${limits.maxResolution} pixels (cap maxResolution)`, describeValue(spec.resolution), 'limit_exceeded');
+    }
+    plan = planSampling(spec, catalog);
+  } catch (err) {
+    if (err instanceof InputError) {
+      throw badInput(new InputError(err.issues.map((i) => {
+        const path = at(i.path);
+        const message = i.message.startsWith(`${i.path}: `) ? `${path}: ${i.message.slice(i.path.length + 2)}` : path ? `${path}: ${i.message}` : i.message;
+        return { ...i, path, message };
+      })));
+    }
+    throw err;
+  }
+  return { spec, plan, raw: rawSpec as Record<string, unknown>, prefix };
+}
+
+function capCount(v: ValidSpec, count: number, cap: number, capName: keyof ServerLimits, route: string): void {
+  if (count <= cap) return;
+  const note = v.spec.count > 0 ? '' : ` (${v.spec.mode === 'random' ? 'the default count' : `the ${v.spec.mode}'s cells`})`;
+  throw badField(`${v.prefix}count`, `at most ${cap} for ${route} (cap ${capName})`, `${count}${note}`, 'limit_exceeded');
+}
+
+/** A validated POST /v1/render body. */
+export interface RenderRequest extends ValidSpec {
+  indices: number[];
+}
+
+/** Validate a POST /v1/render body: a spec (count <= maxSyncBatch) or `{spec, indices}`. */
+export function parseRenderRequest(body: unknown, catalog: Catalog, limits: ServerLimits): RenderRequest {
+  const { rawSpec, fields, prefix } = unwrap(body, RenderEnvelopeSchema);
+  if (fields.indices && fields.indices.length > limits.maxSyncBatch) {
+    throw badField('indices', `at most ${limits.maxSyncBatch} indices for POST /v1/render (cap maxSyncBatch)`, String(fields.indices.length), 'limit_exceeded');
+  }
+  const v = validateSpec(rawSpec, prefix, catalog, limits);
+  if (!fields.indices) {
+    capCount(v, v.plan.count, limits.maxSyncBatch, 'maxSyncBatch', 'POST /v1/render');
+    return { ...v, indices: Array.from({ length: v.plan.count }, (_, i) => i) };
+  }
+  fields.indices.forEach((i, k) => {
+    if (i >= v.plan.count) throw badField(`indices[${k}]`, `an index below ${v.plan.count} (the spec's count)`, String(i));
+  });
+  return { ...v, indices: fields.indices };
+}
+
+/** A validated POST /v1/datasets body. */
+export interface DatasetRequest extends ValidSpec {
+  formats: WriterFormat[];
+  shardSize: number;
+}
+
+/** Validate a POST /v1/datasets body: a spec or `{spec, formats, shardSize}`. */
+export function parseDatasetRequest(body: unknown, catalog: Catalog, limits: ServerLimits): DatasetRequest {
+  const { rawSpec, fields, prefix } = unwrap(body, DatasetEnvelopeSchema);
+  const v = validateSpec(rawSpec, prefix, catalog, limits);
+  capCount(v, v.plan.count, limits.maxDatasetCount, 'maxDatasetCount', 'POST /v1/datasets');
+  const formats = fields.formats ? WRITER_FORMATS.filter((f) => fields.formats!.includes(f)) : [...EXPORT_DEFAULTS.formats];
+  return { ...v, formats, shardSize: fields.shardSize ?? EXPORT_DEFAULTS.shardSize };
+}
+
+/** A validated POST /v1/stream body. */
+export interface StreamRequest extends ValidSpec {
+  start: number;
+  end: number;
+}
+
+/** Validate a POST /v1/stream body: a spec or `{spec, start, end}`. */
+export function parseStreamRequest(body: unknown, catalog: Catalog, limits: ServerLimits): StreamRequest {
+  const { rawSpec, fields, prefix } = unwrap(body, StreamEnvelopeSchema);
+  const v = validateSpec(rawSpec, prefix, catalog, limits);
+  const start = fields.start ?? 0;
+  const end = fields.end ?? v.plan.count;
+  if (end > v.plan.count) throw badField('end', `at most ${v.plan.count} (the spec's count)`, String(end));
+  if (start >= end) throw badField('start', `below end (${end})`, String(start));
+  if (end - start > limits.maxStreamCount) {
+    throw badField(fields.end !== undefined ? 'end' : `${prefix}count`, `at most ${limits.maxStreamCount} samples for POST /v1/stream (cap maxStreamCount)`, String(end - start), 'limit_exceeded');
+  }
+  return { ...v, start, end };
+}
