@@ -31,6 +31,18 @@ function specFor(size: number, objects: number, count: number) {
   }, catalog);
 }
 
+/**
+ * Warm-up: every class variant and every environment once, so first-use costs (shader programs,
+ * environment scenes, textures) are paid before timing; a long export pays them once too.
+ */
+async function warmUp(size: number): Promise<void> {
+  const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker'] } } }, catalog);
+  const plan = planSampling(grid, catalog);
+  for (let i = 0; i < plan.count; i++) await renderer.render(describeSample(plan, i));
+  const envs = planSampling(parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: ['cube'], factors: { environment: { values: [...allEnvs] }, objects: { values: [1, 5] } } }, catalog), catalog);
+  for (let i = 0; i < envs.count; i++) await renderer.render(describeSample(envs, i));
+}
+
 async function renderOnly(size: number, objects: number, n: number): Promise<number> {
   const plan = planSampling(specFor(size, objects, n + 50), catalog);
   for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i));
@@ -56,6 +68,7 @@ async function endToEnd(size: number, objects: number, n: number): Promise<numbe
 const rows: string[][] = [];
 const sizes = quick ? [64, 224] : [64, 128, 224, 512];
 for (const size of sizes) {
+  await warmUp(size);
   for (const objects of [1, 5]) {
     const n = Math.max(60, Math.round((quick ? 150 : 600) * (224 / Math.max(size, 128)) ** 1.2 / objects ** 0.5));
     const ro = await renderOnly(size, objects, n);

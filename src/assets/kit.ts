@@ -52,13 +52,46 @@ function place(obj: THREE.Object3D, p: PartPlacement | undefined): void {
   }
 }
 
-/** A PartBuilder adding into `root`; secondary materials are shared, cached ones. */
-export function partBuilder(root: THREE.Object3D, main: THREE.Material): PartBuilder {
+/**
+ * Meshes reused across samples, one list per object slot. The renderer keeps per-mesh state
+ * (uniform buffers, bind groups, pipelines in use); reusing the mesh objects keeps that state warm
+ * and bounded, where fresh meshes per sample would either leak it or pay to rebuild it every frame.
+ */
+export class MeshPool {
+  private readonly slots: THREE.Mesh[][] = [];
+
+  /** Mesh number `i` of object slot `slot`, reset to a neutral transform. */
+  acquire(slot: number, i: number, geometry: THREE.BufferGeometry, material: THREE.Material): THREE.Mesh {
+    while (this.slots.length <= slot) this.slots.push([]);
+    const list = this.slots[slot];
+    while (list.length <= i) list.push(new THREE.Mesh());
+    const mesh = list[i];
+    mesh.removeFromParent();
+    mesh.geometry = geometry;
+    mesh.material = material;
+    mesh.position.set(0, 0, 0);
+    mesh.quaternion.identity();
+    mesh.scale.set(1, 1, 1);
+    mesh.visible = true;
+    mesh.renderOrder = 0;
+    return mesh;
+  }
+}
+
+/** The process-wide pool used by buildClassObject. */
+export const MESH_POOL = new MeshPool();
+
+/**
+ * A PartBuilder adding into `root`; secondary materials are shared, cached ones. With `pool`, meshes
+ * come from object slot `slot` of the pool instead of being created.
+ */
+export function partBuilder(root: THREE.Object3D, main: THREE.Material, pool?: MeshPool, slot = 0): PartBuilder {
+  let next = 0;
   const make = (into: THREE.Object3D): PartBuilder => ({
     main,
     surface: (spec) => sharedMaterial(spec),
     add(geometry, material, p) {
-      const mesh = new THREE.Mesh(geometry, material);
+      const mesh = pool ? pool.acquire(slot, next++, geometry, material) : new THREE.Mesh(geometry, material);
       mesh.castShadow = true;
       mesh.receiveShadow = true;
       place(mesh, p);

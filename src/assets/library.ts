@@ -8,7 +8,7 @@ import type { ObjectDescription } from '../spec/sample.js';
 import { NAMED_COLORS, nearestColorName, parseColor } from '../core/color.js';
 import { ENVIRONMENT_NAMES } from './environments.js';
 import { TEXTURE_NAMES, TEXTURES } from './textures.js';
-import { partBuilder, type AssetClass } from './kit.js';
+import { partBuilder, MESH_POOL, type AssetClass } from './kit.js';
 import { toColor, repeatedTexture } from './materials.js';
 import { SHAPE_CLASSES } from './classes/shapes.js';
 import { ANIMAL_CLASSES } from './classes/animals.js';
@@ -104,7 +104,7 @@ export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot 
   const main = mainMaterialFor(slot, isTextured(cls, desc));
   applyMainSurface(main, cls, desc);
   const canonical = new THREE.Group();
-  cls.build(partBuilder(canonical, main), desc.asset, desc.params);
+  cls.build(partBuilder(canonical, main, MESH_POOL, slot), desc.asset, desc.params);
   normalise(canonical);
   // Orientation: yaw about +y, pitch (nose up) about +z, roll about +x, around the object's centre.
   const oriented = new THREE.Group();
@@ -126,9 +126,7 @@ export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot 
       oriented.traverse((o) => {
         const mesh = o as THREE.Mesh;
         if (!mesh.isMesh) return;
-        // The renderer keeps per-object state (uniform buffers, bind groups) until the object itself
-        // announces its disposal; without this event every sample would leak that state.
-        mesh.dispatchEvent({ type: 'dispose' } as never);
+        // Pooled meshes stay alive (see MeshPool); only this sample's geometry is freed.
         mesh.geometry.dispose();
       });
     },
