@@ -3,7 +3,7 @@
  * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
  * Usage: npm run bench:render [-- --quick] [-- --long 10000]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
@@ -76,6 +76,32 @@ for (const size of sizes) {
     rows.push([`${size}x${size}`, String(objects), String(n), ro.toFixed(1), e2e.toFixed(1)]);
     process.stderr.write(`  ${rows.at(-1)!.join('  ')}\n`);
   }
+}
+// The demo spec: five geometric shapes in four environments (the kind of scene the 136 img/s probe was).
+{
+  const demo = JSON.parse(await readFile(new URL('../scenes/demo.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const n = quick ? 200 : 600;
+  const demoSpec = parseSpec({ ...demo, count: n + 50 }, catalog);
+  const plan = planSampling(demoSpec, catalog);
+  for (let i = 0; i < 50; i++) await renderer.render(describeSample(plan, i));
+  const t0 = performance.now();
+  for (let i = 50; i < 50 + n; i++) await renderer.render(describeSample(plan, i));
+  const ro = n / ((performance.now() - t0) / 1000);
+  const dir = await mkdtemp(join(tmpdir(), 'synth-bench-'));
+  const r = await exportDataset({ spec: parseSpec({ ...demo, count: n }, catalog), catalog, renderer, out: join(dir, 'out') });
+  await rm(dir, { recursive: true, force: true });
+  rows.push(['224x224 demo.json', '1', String(n), ro.toFixed(1), (r.count / r.seconds).toFixed(1)]);
+}
+// Label passes: the same 224x224 single-object renders with every label pass, render-only.
+{
+  const n = quick ? 150 : 400;
+  const plan = planSampling(specFor(224, 1, n + 20), catalog);
+  const passes = ['segmentation', 'depth', 'normals', 'boxes', 'pose'] as const;
+  for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i), { labels: passes });
+  const t0 = performance.now();
+  for (let i = 20; i < 20 + n; i++) await renderer.render(describeSample(plan, i), { labels: passes });
+  const withLabels = n / ((performance.now() - t0) / 1000);
+  rows.push(['224x224 + all labels', '1', String(n), withLabels.toFixed(1), '']);
 }
 const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
