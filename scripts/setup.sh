@@ -4,7 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri"
+# Mesa's EGL/GLES for the CPU renderer; python3 (standard library only) for a few cross-checks in the tests.
+APT_PACKAGES="libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri python3"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
