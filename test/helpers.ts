@@ -19,3 +19,19 @@ export const catalog: Catalog = {
 export function spec(partial: Record<string, unknown>): Spec {
   return parseSpec(partial, catalog);
 }
+
+/** Every file under `dir` (relative path -> sha256), sorted by path: compares whole datasets. */
+export async function fileTree(dir: string): Promise<Record<string, string>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { createHash } = await import('node:crypto');
+  const out: Record<string, string> = {};
+  const walk = async (d: string, rel: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
+      else out[`${rel}${e.name}`] = createHash('sha256').update(await readFile(join(d, e.name))).digest('hex');
+    }
+  };
+  await walk(dir, '');
+  return Object.fromEntries(Object.entries(out).sort());
+}

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { fileTree } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'dist/cli/main.js');
 const SPEC = {
@@ -24,18 +25,6 @@ function synth(args: string[], env: Record<string, string> = {}): Promise<{ code
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
-}
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
-      else out[`${rel}${e.name}`] = createHash('sha256').update(await readFile(join(d, e.name))).digest('hex');
-    }
-  };
-  await walk(dir, '');
-  return Object.fromEntries(Object.entries(out).sort());
 }
 
 async function journalLines(out: string): Promise<number> {
@@ -73,7 +62,7 @@ test.before(async () => {
   await writeFile(specPath, JSON.stringify(SPEC));
   clean = synth(['export', '--spec', specPath, '--out', join(dir, 'clean'), ...WRITE]).then((r) => {
     if (r.code !== 0) throw new Error(r.stderr);
-    return tree(join(dir, 'clean'));
+    return fileTree(join(dir, 'clean'));
   });
 });
 
@@ -92,7 +81,7 @@ test.serial('an export killed with SIGKILL (twice) resumes to byte-identical fil
   const r = await synth([...args, '--resume']);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /wrote 150 samples .*\((\d+) rendered, (\d+) already there\)/);
-  t.deepEqual(await tree(out), reference, 'every file, manifest included, equals the uninterrupted run');
+  t.deepEqual(await fileTree(out), reference, 'every file, manifest included, equals the uninterrupted run');
 });
 
 test.serial('slices exported by separate processes merge into the single-run dataset', async (t) => {
@@ -106,7 +95,7 @@ test.serial('slices exported by separate processes merge into the single-run dat
   const m = await synth(['merge', '--out', merged, slices[2], slices[0], slices[1]]);
   t.is(m.code, 0, m.stderr);
   t.regex(m.stdout, /merged 3 slice\(s\) .*: 150 samples/);
-  const got = await tree(merged);
+  const got = await fileTree(merged);
   const strip = (x: Record<string, string>) => Object.fromEntries(Object.entries(x).filter(([f]) => f !== 'manifest.json'));
   t.deepEqual(strip(got), strip(reference), 'images, shards, metadata, CSV and COCO equal the single run');
   const v = await synth(['verify', merged]);

@@ -8,6 +8,7 @@ import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js
 import { parseSpec } from '../../src/spec/schema.js';
 import { exportDataset } from '../../src/export/export.js';
 import { OutputError } from '../../src/core/errors.js';
+import { fileTree } from '../helpers.js';
 
 const library = createAssetLibrary();
 const catalog = library.catalog();
@@ -24,25 +25,12 @@ async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'synth-export-'));
 }
 
-/** Every file under `dir` (relative path -> sha256), sorted. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
-      else out[`${rel}${e.name}`] = createHash('sha256').update(await readFile(join(d, e.name))).digest('hex');
-    }
-  };
-  await walk(dir, '');
-  return Object.fromEntries(Object.entries(out).sort());
-}
-
 test('an export writes the ImageFolder layout, metadata, CSV and manifest', async (t) => {
   const out = join(await tmp(), 'ds');
   const r = await exportDataset({ spec: tiny, catalog, renderer, out });
   t.is(r.count, 12);
   t.is(r.rendered, 12);
-  const files = await tree(out);
+  const files = await fileTree(out);
   const images = Object.keys(files).filter((f) => f.startsWith('images/'));
   t.is(images.length, 12);
   t.true(images.every((f) => /^images\/(cube|sphere|cone)\/\d{8}\.png$/.test(f)), images.join(','));
@@ -72,18 +60,18 @@ test('two exports of the same spec are byte-identical', async (t) => {
   const dir = await tmp();
   await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'a') });
   await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'b') });
-  t.deepEqual(await tree(join(dir, 'a')), await tree(join(dir, 'b')));
+  t.deepEqual(await fileTree(join(dir, 'a')), await fileTree(join(dir, 'b')));
 });
 
 test('the union of shards equals the single-run dataset', async (t) => {
   const dir = await tmp();
   await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'whole') });
-  const whole = await tree(join(dir, 'whole'));
+  const whole = await fileTree(join(dir, 'whole'));
   const union: Record<string, string> = {};
   const records: string[] = [];
   for (let k = 0; k < 3; k++) {
     await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, `s${k}`), shardIndex: k, numShards: 3 });
-    const part = await tree(join(dir, `s${k}`));
+    const part = await fileTree(join(dir, `s${k}`));
     for (const [f, h] of Object.entries(part)) if (f.startsWith('images/')) {
       t.is(union[f], undefined, `${f} in two shards`);
       union[f] = h;
@@ -122,7 +110,7 @@ test('resume after an interruption gives the same dataset', async (t) => {
   const r = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
   t.true(r.skipped >= 5, `skipped ${r.skipped} finished samples`);
   t.is(r.skipped + r.rendered, 12);
-  t.deepEqual(await tree(join(dir, 'cut')), await tree(join(dir, 'clean')));
+  t.deepEqual(await fileTree(join(dir, 'cut')), await fileTree(join(dir, 'clean')));
   const again = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
   t.is(again.rendered, 0, 'resuming a finished export renders nothing');
   const other = parseSpec({ ...tiny, seed: 4 }, catalog);

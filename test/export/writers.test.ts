@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { catalog, spec as makeSpec } from '../helpers.js';
+import { catalog, spec as makeSpec, fileTree } from '../helpers.js';
 import { exportDataset, type WriterFormat } from '../../src/export/export.js';
 import { parseTar, TAR_BLOCK } from '../../src/export/tar.js';
 import { verifyDataset } from '../../src/export/verify.js';
@@ -28,19 +28,6 @@ async function tmp(): Promise<string> {
 
 async function run(out: string, formats: WriterFormat[], labels: FakeLabels = ALL, extra: Partial<Parameters<typeof exportDataset>[0]> = {}) {
   return exportDataset({ spec, catalog, renderer: fakeRenderer(labels), out, formats, shardSize: 4, ...extra });
-}
-
-/** Every file under `dir` (relative path -> sha256), sorted. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
-      else out[`${rel}${e.name}`] = createHash('sha256').update(await readFile(join(d, e.name))).digest('hex');
-    }
-  };
-  await walk(dir, '');
-  return Object.fromEntries(Object.entries(out).sort());
 }
 
 async function jsonl(path: string): Promise<any[]> {
@@ -72,7 +59,7 @@ test('imagefolder with labels: label maps as PNG, labels in the metadata record'
   const r = await run(out, ['imagefolder']);
   t.is(r.labelled, 10);
   const records = await jsonl(join(out, 'metadata.jsonl'));
-  const files = await tree(out);
+  const files = await fileTree(out);
   const rec = records[3];
   t.deepEqual(Object.keys(rec.labels.files), ['seg', 'sem', 'depth', 'normals'], 'one file per map, in a fixed order');
   for (const [kind, ref] of Object.entries<any>(rec.labels.files)) {
@@ -166,7 +153,7 @@ test('WebDataset shards: ustar members grouped by key, deterministic, readable b
   const dir = await tmp();
   const out = join(dir, 'wds');
   await run(out, ['webdataset']);
-  const files = await tree(out);
+  const files = await fileTree(out);
   t.deepEqual(Object.keys(files), ['manifest.json', 'shards/shard-000000.tar', 'shards/shard-000001.tar', 'shards/shard-000002.tar'], 'no image folder, no journal');
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
   t.is(manifest.shardSize, 4);
@@ -223,13 +210,13 @@ print(json.dumps(out))`;
   t.is(Object.keys(py['shard-000002.tar'].groups).length, 2);
 
   await run(join(dir, 'again'), ['webdataset']);
-  t.deepEqual(await tree(join(dir, 'again')), files, 'a second export gives the same bytes');
+  t.deepEqual(await fileTree(join(dir, 'again')), files, 'a second export gives the same bytes');
 });
 
 test('WebDataset with COCO: annotations point into the shards', async (t) => {
   const out = join(await tmp(), 'ds');
   await run(out, ['coco', 'webdataset']);
-  const files = await tree(out);
+  const files = await fileTree(out);
   t.false(Object.keys(files).some((f) => f.startsWith('images/') || f.startsWith('labels/')), 'images live only in the shards');
   const coco = JSON.parse(await readFile(join(out, 'coco.json'), 'utf8'));
   t.deepEqual(coco.images[5], { id: 6, file_name: '00000005.png', width: 48, height: 48, shard: 'shards/shard-000001.tar' });
@@ -240,7 +227,7 @@ test('process slices write whole, globally numbered tar shards; merge rebuilds t
   const dir = await tmp();
   const formats: WriterFormat[] = ['imagefolder', 'coco', 'webdataset'];
   await run(join(dir, 'whole'), formats);
-  const whole = await tree(join(dir, 'whole'));
+  const whole = await fileTree(join(dir, 'whole'));
   const slices: string[] = [];
   const ranges: number[][] = [];
   for (let k = 0; k < 4; k++) {
@@ -251,14 +238,14 @@ test('process slices write whole, globally numbered tar shards; merge rebuilds t
   }
   t.deepEqual(ranges, [[0, 0], [0, 4], [4, 8], [8, 10]], '3 tar shards over 4 processes: slices take whole tar shards; one is empty');
   for (let k = 1; k < 4; k++) {
-    const part = await tree(slices[k]);
+    const part = await fileTree(slices[k]);
     const name = `shards/shard-00000${k - 1}.tar`;
     t.is(part[name], whole[name], `${name} of slice ${k} equals the single run's`);
   }
   const merged = join(dir, 'merged');
   const m = await mergeDatasets({ out: merged, inputs: [slices[3], slices[1], slices[0], slices[2]] });
   t.is(m.count, 10);
-  const mergedTree = await tree(merged);
+  const mergedTree = await fileTree(merged);
   const strip = (x: Record<string, string>) => Object.fromEntries(Object.entries(x).filter(([f]) => f !== 'manifest.json'));
   t.deepEqual(strip(mergedTree), strip(whole), 'every file but the manifest equals the single run (coco.json ids included)');
   const mm = JSON.parse(await readFile(join(merged, 'manifest.json'), 'utf8'));
@@ -312,7 +299,7 @@ test('resume after a cancel finishes tar shards and COCO with the same bytes', a
   const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'cut'), formats, shardSize: 4, resume: true });
   t.is(r.skipped, 6);
   t.is(renderer.calls, 4, 'only unfinished samples are rendered again');
-  t.deepEqual(await tree(join(dir, 'cut')), await tree(join(dir, 'clean')));
+  t.deepEqual(await fileTree(join(dir, 'cut')), await fileTree(join(dir, 'clean')));
   await t.throwsAsync(run(join(dir, 'cut'), ['imagefolder'], ALL, { resume: true }), { instanceOf: OutputError, message: /different spec, shard or format/ });
 });
 
