@@ -1,3 +1,6 @@
+import * as THREE from 'three';
+import { cameraPosition } from '../src/render/scene.js';
+import type { SceneDescription } from '../src/spec/sample.js';
 /** Shared test fixtures: a plain-data catalog for spec tests, and a spec builder. */
 import { parseSpec, type Spec } from '../src/spec/schema.js';
 import type { Catalog } from '../src/spec/catalog.js';
@@ -34,4 +37,14 @@ export async function fileTree(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir, '');
   return Object.fromEntries(Object.entries(out).sort());
+}
+
+/** Pixel coordinates (x right, y down, not rounded) of a world point seen by a description's camera. */
+export function projectPoint(desc: SceneDescription, p: [number, number, number]): [number, number] {
+  const cam = new THREE.PerspectiveCamera(desc.camera.fov, desc.resolution[0] / desc.resolution[1], 0.05, 400);
+  cam.position.set(...cameraPosition(desc.camera));
+  cam.lookAt(...desc.camera.target);
+  cam.updateMatrixWorld(true);
+  const v = new THREE.Vector3(...p).project(cam);
+  return [(v.x + 1) / 2 * desc.resolution[0], (1 - v.y) / 2 * desc.resolution[1]];
 }

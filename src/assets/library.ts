@@ -9,7 +9,7 @@ import { NAMED_COLORS, nearestColorName, parseColor } from '../core/color.js';
 import { ENVIRONMENT_NAMES } from './environments.js';
 import { TEXTURE_NAMES, TEXTURES } from './textures.js';
 import { partBuilder, MESH_POOL, type AssetClass } from './kit.js';
-import { toColor, repeatedTexture } from './materials.js';
+import { toColor, repeatedTexture, type SurfaceSpec } from './materials.js';
 import { SHAPE_CLASSES } from './classes/shapes.js';
 import { ANIMAL_CLASSES } from './classes/animals.js';
 import { VEHICLE_CLASSES } from './classes/vehicles.js';
@@ -46,12 +46,11 @@ const deg = Math.PI / 180;
  * Set `m` (a pooled main material) to the class surface with the factor overrides applied
  * (texture, colour, roughness, metalness). Reusing the instance keeps its compiled program.
  */
-function applyMainSurface(m: THREE.MeshStandardMaterial, cls: AssetClass, desc: ObjectDescription): void {
-  const base = cls.surface(desc.asset, desc.params);
+function applyMainSurface(m: THREE.MeshStandardMaterial, base: SurfaceSpec, desc: ObjectDescription): void {
   m.color.copy(toColor(desc.color !== 'default' ? desc.color : base.color));
   let map: THREE.Texture | null = null;
-  const texture = desc.texture !== 'default' ? desc.texture : base.texture;
-  if (texture && texture !== 'plain' && texture !== 'default') {
+  const texture = mainTexture(base, desc);
+  if (texture) {
     map = repeatedTexture(texture, desc.texture !== 'default' ? TEXTURES.find((t) => t.name === texture)!.repeat : base.repeat ?? 1);
     if (desc.color === 'default' && desc.texture !== 'default') m.color.lerp(new THREE.Color(1, 1, 1), 0.65);
   }
@@ -79,10 +78,10 @@ function mainMaterialFor(slot: number, textured: boolean): THREE.MeshStandardMat
   return m;
 }
 
-/** Whether the main surface of `desc` carries a texture map. */
-function isTextured(cls: AssetClass, desc: ObjectDescription): boolean {
-  const texture = desc.texture !== 'default' ? desc.texture : cls.surface(desc.asset, desc.params).texture;
-  return Boolean(texture && texture !== 'plain' && texture !== 'default');
+/** The texture on the main surface: the texture factor, else the asset's own; null for none. */
+function mainTexture(base: SurfaceSpec, desc: ObjectDescription): string | null {
+  const texture = desc.texture !== 'default' ? desc.texture : base.texture;
+  return texture && texture !== 'plain' && texture !== 'default' ? texture : null;
 }
 
 /** Scale `root` so its largest side is 1, centre its footprint at the origin and rest it on y = 0. */
@@ -101,8 +100,9 @@ export function normalise(root: THREE.Object3D): void {
 
 /** Build an object of `cls` for `desc`, using main-material slot `slot` (its index in the scene). */
 export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot = 0): BuiltObject {
-  const main = mainMaterialFor(slot, isTextured(cls, desc));
-  applyMainSurface(main, cls, desc);
+  const base = cls.surface(desc.asset, desc.params);
+  const main = mainMaterialFor(slot, mainTexture(base, desc) !== null);
+  applyMainSurface(main, base, desc);
   const canonical = new THREE.Group();
   cls.build(partBuilder(canonical, main, MESH_POOL, slot), desc.asset, desc.params);
   normalise(canonical);

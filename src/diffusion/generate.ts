@@ -4,7 +4,6 @@
  * rendered data the same way. A small writer of its own (exportDataset is built around rendered scene
  * descriptions and specs); it reuses the PNG encoder of export/png.ts and the atomic writes of core/fs.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputError, inputError, unknownName } from '../core/errors.js';
@@ -12,6 +11,7 @@ import { exists, isNonEmptyDir, writeFileAtomic } from '../core/fs.js';
 import { progressOf, type Progress } from '../core/progress.js';
 import { SYNTH_VERSION } from '../core/version.js';
 import { encodePng } from '../export/png.js';
+import { sha256 } from '../export/manifest.js';
 import type { Sampler, SampleSettings } from './sampler.js';
 import { toPixels } from './sampler.js';
 
@@ -122,7 +122,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       records.push({
         id, index, file, label: chunk[i].classId, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
         sampler: { model: modelRef, scheduler: settings.scheduler, steps, cfg: settings.cfg, eta: settings.eta, timestepSpacing: settings.timestepSpacing ?? null },
-        sha256: createHash('sha256').update(png).digest('hex'), bytes: png.length,
+        sha256: sha256(png), bytes: png.length,
       });
     }
     options.onProgress?.(progressOf(first + chunk.length, total, elapsed()));

@@ -93,9 +93,7 @@ export class LabelRenderer {
     const prevOutput = r.getOutputRenderTarget();
     const prevClear = r.getClearColor(new THREE.Color());
     const prevAlpha = r.getClearAlpha();
-    const env = scene.environment;
     const bg = scene.background;
-    scene.environment = null;
     scene.background = null;
     r.setOutputRenderTarget(null);
     r.setRenderTarget(target);
@@ -105,7 +103,6 @@ export class LabelRenderer {
     r.setRenderTarget(null);
     r.setOutputRenderTarget(prevOutput);
     r.setClearColor(prevClear, prevAlpha);
-    scene.environment = env;
     scene.background = bg;
     return px;
   }

@@ -136,7 +136,6 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     },
     dispose() {
       if (disposed) return;
-      void gpu.gpu; // keeps the Dawn instance alive for the renderer's lifetime
       disposed = true;
       stage.dispose();
       labelRenderer?.dispose();

@@ -4,8 +4,8 @@
  * Every failure is an HttpError 400 whose details list {path, expected, received, message}.
  */
 import type { z } from 'zod';
-import { InputError, describeValue, type InputIssue } from '../core/errors.js';
-import { parseSpec, type Spec } from '../spec/schema.js';
+import { InputError, describeValue } from '../core/errors.js';
+import { parseSpec, zodIssues, type Spec } from '../spec/schema.js';
 import { planSampling, type SamplingPlan } from '../spec/sample.js';
 import type { Catalog } from '../spec/catalog.js';
 import { EXPORT_DEFAULTS, type WriterFormat } from '../export/export.js';
@@ -26,23 +26,9 @@ export interface ValidSpec {
   prefix: string;
 }
 
-function pathOf(parts: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of parts) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
-}
-
 /** An InputError from a zod error on `input`, in parseSpec's wording. */
 function zodInputError(error: z.ZodError, input: unknown): InputError {
-  const issues: InputIssue[] = error.issues.map((issue) => {
-    let received: unknown = input;
-    for (const p of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[p as string];
-    const path = pathOf(issue.path);
-    const expected = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string|Invalid option): /i, '');
-    const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
-    return { path, expected, received: got, message: `${path || 'body'}: ${expected}, got ${got}` };
-  });
-  return new InputError(issues);
+  return new InputError(zodIssues(error, [], input, 'body'));
 }
 
 /** Nesting depth of a JSON value, without recursion (bodies can be deep on purpose). */

@@ -258,8 +258,9 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
   const { spec, catalog } = plan;
   const tag = attempt === 0 ? '' : `@${attempt}`;
   const draw = (def: FactorDef, purpose: string, className: string): FactorValue | null => {
-    if (forced[def.name] !== undefined && !purpose.includes('#') ) return forced[def.name];
-    if (forced[def.name] !== undefined && purpose.endsWith('#0')) return forced[def.name];
+    // Grid/sweep cells and holdout combinations fix the scene's factors and the first object's.
+    const fixed = !purpose.includes('#') || purpose.endsWith('#0');
+    if (fixed && forced[def.name] !== undefined) return forced[def.name];
     const dist = distributionFor(spec, catalog, def, className);
     return dist ? drawValue(dist, rngFor(spec.seed, index, purpose + tag), def) : null;
   };

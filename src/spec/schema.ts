@@ -106,7 +106,11 @@ function pathOf(parts: readonly PropertyKey[]): string {
   return out;
 }
 
-function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unknown): InputIssue[] {
+/**
+ * InputIssues from a zod error on `input`, in the wording of every spec error: `path: expected X, got Y`.
+ * `prefix` is prepended to each path; `root` names the input when the path is empty.
+ */
+export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unknown, root = 'spec'): InputIssue[] {
   return error.issues.map((issue) => {
     const full = [...prefix, ...issue.path];
     let received: unknown = input;
@@ -114,7 +118,7 @@ function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unk
     const path = pathOf(full);
     const expected = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string|Invalid option): /i, '');
     const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
-    return { path, expected, received: got, message: `${path || 'spec'}: ${expected}, got ${got}` };
+    return { path, expected, received: got, message: `${path || root}: ${expected}, got ${got}` };
   });
 }
 

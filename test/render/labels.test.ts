@@ -1,8 +1,7 @@
 import test from 'ava';
-import * as THREE from 'three';
 import { createAssetLibrary } from '../../src/assets/library.js';
 import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js';
-import { cameraPosition } from '../../src/render/scene.js';
+import { projectPoint } from '../helpers.js';
 import { boxesFromMask } from '../../src/render/labels.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 
@@ -26,12 +25,8 @@ function scene(objects: ObjectDescription[], camera: Partial<SceneDescription['c
 }
 
 function project(desc: SceneDescription, p: [number, number, number]): [number, number] {
-  const cam = new THREE.PerspectiveCamera(desc.camera.fov, desc.resolution[0] / desc.resolution[1], 0.05, 400);
-  cam.position.set(...cameraPosition(desc.camera));
-  cam.lookAt(...desc.camera.target);
-  cam.updateMatrixWorld(true);
-  const v = new THREE.Vector3(...p).project(cam);
-  return [Math.round((v.x + 1) / 2 * desc.resolution[0]), Math.round((1 - v.y) / 2 * desc.resolution[1])];
+  const [x, y] = projectPoint(desc, p);
+  return [Math.round(x), Math.round(y)];
 }
 
 const ALL = ['segmentation', 'depth', 'normals', 'boxes', 'visibility', 'pose'] as const;

@@ -1,8 +1,7 @@
 import test from 'ava';
-import * as THREE from 'three';
 import { createAssetLibrary } from '../../src/assets/library.js';
 import { createRenderer, type SceneRenderer, type Frame } from '../../src/render/renderer.js';
-import { cameraPosition } from '../../src/render/scene.js';
+import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 
 const library = createAssetLibrary();
@@ -34,15 +33,7 @@ function pixel(f: Frame, x: number, y: number): [number, number, number] {
   return [f.rgba[o], f.rgba[o + 1], f.rgba[o + 2]];
 }
 
-/** Pixel coordinates (x right, y down) of a world point seen by the description's camera. */
-function project(desc: SceneDescription, p: [number, number, number]): [number, number] {
-  const cam = new THREE.PerspectiveCamera(desc.camera.fov, desc.resolution[0] / desc.resolution[1], 0.05, 400);
-  cam.position.set(...cameraPosition(desc.camera));
-  cam.lookAt(...desc.camera.target);
-  cam.updateMatrixWorld(true);
-  const v = new THREE.Vector3(...p).project(cam);
-  return [(v.x + 1) / 2 * desc.resolution[0], (1 - v.y) / 2 * desc.resolution[1]];
-}
+const project = projectPoint;
 
 test('objects appear where the camera says, not mirrored', async (t) => {
   const desc = scene([object('cube', 'red', -1), object('cube', 'blue', 1)]);
