@@ -5,7 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { checkClassifierSignature, type ClassifierManifest } from './manifest.js';
-import type { ModelSession } from './onnx.js';
+import type { ModelSession, TensorData } from './onnx.js';
 
 /** Logits [B, K] and features [B, D] (empty when the model has no features output). */
 export interface ClassifierOutput {
@@ -48,12 +48,46 @@ export function createClassifier(deps: { session: ModelSession; manifest: Classi
         }
       }
       const names = featuresName ? [logitsName, featuresName] : [logitsName];
-      const out = await session.run({ [name]: { type: 'float32', data: x, dims: [count, 3, height, width] } }, names);
+      const feeds: Record<string, TensorData> = { [name]: { type: 'float32', data: x, dims: [count, 3, height, width] } };
+      // a graph with gradient outputs also takes the target class; the logits do not depend on it
+      if (manifest.target) feeds[manifest.target.name] = { type: 'int64', data: new BigInt64Array(count), dims: [count] };
+      const out = await session.run(feeds, names);
       const logits = out[logitsName].data;
       const features = featuresName ? out[featuresName].data : new Float32Array(0);
       return { logits, features, classes: logits.length / count, featureDim: features.length / count };
     },
   };
+}
+
+/**
+ * A test inference on load: two mid-grey images (and target 0) through every declared output; each
+ * must have the declared size and only finite values.
+ * @throws InputError naming the output and what is wrong with it
+ */
+export async function probeClassifier(session: ModelSession, manifest: ClassifierManifest): Promise<void> {
+  const { width, height } = manifest.image;
+  const b = 2;
+  const feeds: Record<string, TensorData> = { [manifest.input.name]: { type: 'float32', data: new Float32Array(b * 3 * width * height), dims: [b, 3, height, width] } };
+  if (manifest.target) feeds[manifest.target.name] = { type: 'int64', data: new BigInt64Array(b), dims: [b] };
+  const { logits, features, gradients } = manifest.outputs;
+  const expected: [string, number][] = [[logits.name, b * manifest.classes.length]];
+  if (features) expected.push([features.name, -1]);
+  for (const g of Object.values(gradients ?? {})) if (g) expected.push([g.name, b * 3 * width * height]);
+  let out: Awaited<ReturnType<ModelSession['run']>>;
+  try {
+    out = await session.run(feeds, expected.map(([n]) => n));
+  } catch (err) {
+    throw new InputError(`${manifest.name}: test inference failed: ${String((err as Error).message ?? err).split('\n')[0].slice(0, 300)}`);
+  }
+  for (const [name, size] of expected) {
+    const data = out[name]?.data;
+    if (!data) throw new InputError(`${manifest.name}: test inference: output ${name} is missing`);
+    if (size >= 0 && data.length !== size) {
+      throw new InputError(`${manifest.name}: test inference: output ${name}: expected ${size} values for a batch of ${b}${name === logits.name ? ` (${manifest.classes.length} classes in model.json)` : ''}, got ${data.length}`);
+    }
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new InputError(`${manifest.name}: test inference: output ${name} has a non-finite value (${data[bad]}) at index ${bad}`);
+  }
 }
 
 /** Index of the largest value in each row of a [rows, cols] matrix. */

@@ -12,7 +12,8 @@ import { progressOf, type Progress } from '../core/progress.js';
 import { SYNTH_VERSION } from '../core/version.js';
 import { encodePng } from '../export/png.js';
 import { sha256 } from '../export/manifest.js';
-import type { Sampler, SampleSettings } from './sampler.js';
+import type { Sampler, SampleSettings, SamplerGuidance } from './sampler.js';
+import type { GuidanceSettings } from './guidance.js';
 import { toPixels } from './sampler.js';
 
 /** Manifest format of a generated dataset. */
@@ -32,6 +33,8 @@ export interface GenerateOptions {
   overwrite?: boolean;
   /** Model name or path, recorded in labels. */
   modelRef?: string;
+  /** Classifier-feedback guidance; each record then carries the settings and the criterion value of its image. */
+  guidance?: SamplerGuidance & { classifierRef: string };
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
@@ -47,8 +50,22 @@ export interface GeneratedRecord {
   /** The noise stream: rngFor(seed, noiseIndex, 'noise'); the k-th image of every class uses k. */
   noiseIndex: number;
   sampler: { model: string; scheduler: string; steps: number; cfg: number; eta: number; timestepSpacing: string | null };
+  /** The guidance that made it, or null. */
+  guidance: GuidanceLabel | null;
+  /** The guidance classifier's criterion on the final image (un-oriented: margin as is), or null without guidance. */
+  criterion: number | null;
   sha256: string;
   bytes: number;
+}
+
+/** Guidance settings as recorded in labels. */
+export interface GuidanceLabel extends GuidanceSettings {
+  classifier: string;
+}
+
+/** The label of a guidance run. */
+export function guidanceLabel(g: SamplerGuidance & { classifierRef: string }): GuidanceLabel {
+  return { ...g.settings, classifier: g.classifierRef };
 }
 
 /** What generateDataset did. */
@@ -110,7 +127,9 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const steps = settings.steps;
     const x = await sampler.sampleBatch(chunk, settings, (step) => {
       options.onProgress?.(progressOf(Math.round((first + (chunk.length * step) / steps) * 10) / 10, total, elapsed()));
-    });
+    }, options.guidance);
+    const guidance = options.guidance;
+    const criterion = guidance ? (await guidance.guide.evaluate(x, chunk.map((c) => c.classId), guidance.settings.criterion)).values : null;
     for (let i = 0; i < chunk.length; i++) {
       const index = first + i;
       const name = manifest.classes[chunk[i].classId];
@@ -122,6 +141,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       records.push({
         id, index, file, label: chunk[i].classId, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
         sampler: { model: modelRef, scheduler: settings.scheduler, steps, cfg: settings.cfg, eta: settings.eta, timestepSpacing: settings.timestepSpacing ?? null },
+        guidance: guidance ? guidanceLabel(guidance) : null,
+        criterion: criterion ? Number(criterion[i].toFixed(6)) : null,
         sha256: sha256(png), bytes: png.length,
       });
     }
@@ -136,6 +157,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     counts,
     model: { name: manifest.name, ref: modelRef, predictionType: manifest.predictionType, schedule: manifest.schedule, training: manifest.training ?? null },
     settings: { ...settings, perClass: count, batch },
+    guidance: options.guidance ? guidanceLabel(options.guidance) : null,
     image: manifest.image,
     versions: { synth: SYNTH_VERSION, node: process.versions.node },
     images: { count: total, bytes: records.reduce((s, r) => s + r.bytes, 0) },

@@ -90,7 +90,21 @@ export const ClassifierManifestSchema = z.strictObject({
     mean: z.array(z.number()).length(3),
     std: z.array(z.number().positive()).length(3),
   }),
-  outputs: z.strictObject({ logits: TensorSpec, features: TensorSpec.optional() }),
+  /** The target class input [B] (int64), needed by the loss gradient; only graphs with gradient outputs take it. */
+  target: TensorSpec.extend({ dtype: z.literal('int64'), shape: z.array(Dim).length(1) }).optional(),
+  outputs: z.strictObject({
+    logits: TensorSpec,
+    features: TensorSpec.optional(),
+    /**
+     * d criterion / d input (the normalised image), per sample, for gradient guidance: built into the
+     * graph by models/train/export_guided.py. Criteria: entropy, loss (cross-entropy vs target), margin.
+     */
+    gradients: z.strictObject({
+      entropy: TensorSpec.extend({ dtype: z.literal('float32'), shape: z.array(Dim).length(4) }).optional(),
+      loss: TensorSpec.extend({ dtype: z.literal('float32'), shape: z.array(Dim).length(4) }).optional(),
+      margin: TensorSpec.extend({ dtype: z.literal('float32'), shape: z.array(Dim).length(4) }).optional(),
+    }).optional(),
+  }),
   image: z.strictObject({ width: z.number().int().min(1), height: z.number().int().min(1), channels: z.literal(3) }),
   classes: z.array(z.string().min(1)).min(1),
   training: Training.optional(),
@@ -245,10 +259,23 @@ export function checkDenoiserSignature(manifest: DenoiserManifest, signature: Se
  * @throws InputError listing every mismatch
  */
 export function checkClassifierSignature(manifest: ClassifierManifest, signature: SessionSignature, where = manifest.name): void {
-  const outputs = [manifest.outputs.logits, ...(manifest.outputs.features ? [manifest.outputs.features] : [])];
+  const { logits, features, gradients } = manifest.outputs;
+  const outputs = [logits, ...(features ? [features] : []), ...Object.values(gradients ?? {}).filter((g) => g !== undefined)];
   const issues = [
-    ...checkTensors(where, 'input', [manifest.input], signature.inputs, {}),
+    ...checkTensors(where, 'input', [manifest.input, ...(manifest.target ? [manifest.target] : [])], signature.inputs, {}),
     ...checkTensors(where, 'output', outputs, signature.outputs, {}),
   ];
+  const k = logits.shape[1];
+  if (logits.shape.length !== 2 || (typeof k === 'number' && k !== manifest.classes.length)) {
+    issues.push(...inputError(`${where}: outputs.logits.shape`, `[B, ${manifest.classes.length}] (one logit per class in \`classes\`)`, `[${logits.shape.join(', ')}]`).issues);
+  }
+  const chw = [3, manifest.image.height, manifest.image.width];
+  for (const [label, spec] of [['input', manifest.input], ...Object.entries(gradients ?? {}).map(([c, g]) => [`outputs.gradients.${c}`, g] as const)] as const) {
+    if (!spec) continue;
+    spec.shape.slice(1).forEach((dim, i) => {
+      if (typeof dim === 'number' && dim !== chw[i]) issues.push(...inputError(`${where}: ${label}.shape[${i + 1}]`, `${chw[i]} (image 3x${chw[1]}x${chw[2]})`, dim).issues);
+    });
+  }
+  if (gradients?.loss && !manifest.target) issues.push(...inputError(`${where}: target`, 'a target class input (the loss gradient needs the intended class)', undefined).issues);
   if (issues.length > 0) throw new InputError(issues);
 }

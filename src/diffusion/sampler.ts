@@ -10,9 +10,10 @@
  */
 import { rngFor, type Rng } from '../core/random.js';
 import { InputError, inputError } from '../core/errors.js';
-import { createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
+import { alphasCumprodFor, createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
 import { checkDenoiserSignature, type DenoiserManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './onnx.js';
+import { expWeights, hardness, pickCandidate, systematicResample, type Guide, type GuidanceSettings } from './guidance.js';
 
 /** Settings of one generation run. */
 export interface SampleSettings {
@@ -78,6 +79,12 @@ export interface SampleRequest {
   noiseIndex: number;
 }
 
+/** Classifier-feedback guidance of a batch: resolved settings and the guide that scores x̂0. */
+export interface SamplerGuidance {
+  settings: GuidanceSettings;
+  guide: Guide;
+}
+
 /** A sampler bound to one model. */
 export interface Sampler {
   readonly manifest: DenoiserManifest;
@@ -87,7 +94,7 @@ export interface Sampler {
    * model's image range (clamped to it).
    * @throws InputError for an unknown class index
    */
-  sampleBatch(requests: readonly SampleRequest[], settings: SampleSettings, onStep?: (step: number, steps: number) => void): Promise<Float32Array>;
+  sampleBatch(requests: readonly SampleRequest[], settings: SampleSettings, onStep?: (step: number, steps: number) => void, guidance?: SamplerGuidance): Promise<Float32Array>;
 }
 
 /**
@@ -154,10 +161,65 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
     return out.data;
   }
 
+  const alphasCumprod = alphasCumprodFor(manifest.schedule);
+  const feedCache = new Map<number, { x: Float32Array; feeds: ReturnType<typeof feedsFor> }>();
+
+  /**
+   * The model output at timestep `t` for a population `x` of samples with classes `classIds`, under
+   * classifier-free guidance w (one session.run of 2N, conditional half first; N when w = 1).
+   */
+  async function denoise(x: Float32Array, classIds: readonly number[], t: number, w: number, into: Float32Array): Promise<Float32Array> {
+    const n = classIds.length;
+    const size = n * perSample;
+    const guided = w !== 1;
+    const rows = guided ? 2 * n : n;
+    const key = rows;
+    let cached = feedCache.get(key);
+    const classes = guided ? [...classIds, ...classIds.map(() => manifest.nullClass!)] : [...classIds];
+    if (!cached) {
+      const buf = new Float32Array(rows * perSample);
+      cached = { x: buf, feeds: feedsFor(buf, classes) };
+      feedCache.set(key, cached);
+    } else {
+      const c = cached.feeds.feeds[cSpec.name].data as BigInt64Array;
+      for (let k = 0; k < rows; k++) c[k] = BigInt(classes[k]);
+    }
+    cached.x.set(x, 0);
+    if (guided) cached.x.set(x, size);
+    cached.feeds.setTimestep(t);
+    const out = await run(cached.feeds.feeds, rows);
+    if (!guided) {
+      into.set(out.subarray(0, size));
+      return into;
+    }
+    for (let k = 0; k < size; k++) {
+      const u = out[size + k];
+      into[k] = u + w * (out[k] - u);
+    }
+    return into;
+  }
+
+  /** x̂0 at timestep t from model outputs (the prediction type's conversion), clamped to the image range. */
+  function predictX0(out: Float32Array, x: Float32Array, t: number, into = new Float32Array(x.length)): Float32Array {
+    const a = alphasCumprod[t];
+    const sa = Math.sqrt(a);
+    const s1 = Math.sqrt(1 - a);
+    const [lo, hi] = range;
+    for (let k = 0; k < x.length; k++) {
+      const o = out[k];
+      const v = manifest.predictionType === 'epsilon' ? (x[k] - s1 * o) / sa : manifest.predictionType === 'v_prediction' ? sa * x[k] - s1 * o : o;
+      into[k] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return into;
+  }
+
+  /** Copy row `from` of a [rows, perSample] array to row `to` of another. */
+  const copyRow = (src: Float32Array, from: number, dst: Float32Array, to: number) => dst.set(src.subarray(from * perSample, (from + 1) * perSample), to * perSample);
+
   return {
     manifest,
     stats,
-    async sampleBatch(requests, settings, onStep) {
+    async sampleBatch(requests, settings, onStep, guidance) {
       const start = performance.now();
       const b = requests.length;
       for (const r of requests) {
@@ -169,38 +231,104 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
         steps: settings.steps, predictionType: manifest.predictionType, schedule: manifest.schedule,
         eta: settings.eta, timestepSpacing: settings.timestepSpacing,
       });
-      const guided = settings.cfg !== 1;
       const w = settings.cfg;
-      const rngs = requests.map((r) => rngFor(settings.seed, r.noiseIndex, 'noise'));
-      let x = new Float32Array(b * perSample);
+      const mode = guidance?.settings.mode ?? null;
+      const guidedSteps = new Set(guidance?.settings.steps ?? []);
+      const steps = scheduler.timesteps.length;
+      // particles: K trajectories per request, particle 0 on the request's own noise stream
+      const k = mode === 'particles' ? guidance!.settings.candidates : 1;
+      const n = b * k;
+      const classIds = requests.flatMap((r) => Array.from({ length: k }, () => r.classId));
+      const rngs = requests.flatMap((r) => Array.from({ length: k }, (_, p) => rngFor(settings.seed, r.noiseIndex, p === 0 ? 'noise' : `noise-particle-${p}`)));
+      const choiceRngs = requests.map((r) => rngFor(settings.seed, r.noiseIndex, 'guidance'));
+      let x = new Float32Array(n * perSample);
       rngs.forEach((rng, i) => normalNoise(rng, perSample, x.subarray(i * perSample, (i + 1) * perSample)));
-      const classes = guided ? [...requests.map((r) => r.classId), ...requests.map(() => manifest.nullClass!)] : requests.map((r) => r.classId);
-      const feed = new Float32Array((guided ? 2 : 1) * b * perSample);
-      const batchFeeds = feedsFor(feed, classes);
-      const noise = new Float32Array(b * perSample);
-      const guidedOut = new Float32Array(b * perSample);
-      let next = new Float32Array(b * perSample);
-      for (let i = 0; i < scheduler.timesteps.length; i++) {
-        feed.set(x, 0);
-        if (guided) feed.set(x, b * perSample);
-        batchFeeds.setTimestep(scheduler.timesteps[i]);
-        const out = await run(batchFeeds.feeds, classes.length);
-        let modelOutput = out;
-        if (guided) {
-          const n = b * perSample;
-          for (let k = 0; k < n; k++) {
-            const u = out[n + k];
-            guidedOut[k] = u + w * (out[k] - u);
+      const noise = new Float32Array(n * perSample);
+      let out = new Float32Array(n * perSample);
+      let next = new Float32Array(n * perSample);
+      let haveOut = false;
+      for (let i = 0; i < steps; i++) {
+        const t = scheduler.timesteps[i];
+        if (!haveOut) await denoise(x, classIds, t, w, out);
+        haveOut = false;
+        if (guidance && guidedSteps.has(i) && mode === 'gradient') {
+          const { criterion, scale } = guidance.settings;
+          const { gradient } = await guidance.guide.evaluate(predictX0(out, x, t), classIds, criterion, true);
+          const sign = hardness(criterion, 1);
+          for (let j = 0; j < n; j++) {
+            const row = x.subarray(j * perSample, (j + 1) * perSample);
+            const g = gradient!.subarray(j * perSample, (j + 1) * perSample);
+            let xn = 0;
+            let gn = 0;
+            for (let q = 0; q < perSample; q++) { xn += row[q] * row[q]; gn += g[q] * g[q]; }
+            if (gn === 0) continue;
+            const f = (sign * scale * Math.sqrt(xn)) / Math.sqrt(gn);
+            for (let q = 0; q < perSample; q++) row[q] += f * g[q];
           }
-          modelOutput = guidedOut;
         }
-        if (scheduler.needsNoise(i)) rngs.forEach((rng, j) => normalNoise(rng, perSample, noise.subarray(j * perSample, (j + 1) * perSample)));
-        scheduler.step(i, modelOutput, x, scheduler.needsNoise(i) ? noise : undefined, next);
+        if (guidance && guidedSteps.has(i) && mode === 'particles') {
+          const { criterion, scale } = guidance.settings;
+          const { values } = await guidance.guide.evaluate(predictX0(out, x, t), classIds, criterion);
+          const xs = x.slice();
+          const outs = out.slice();
+          for (let j = 0; j < b; j++) {
+            const h = Array.from(values.subarray(j * k, (j + 1) * k), (v) => hardness(criterion, v));
+            const picks = systematicResample(expWeights(h, scale), k, choiceRngs[j].next());
+            picks.forEach((from, p) => { copyRow(xs, j * k + from, x, j * k + p); copyRow(outs, j * k + from, out, j * k + p); });
+          }
+        }
+        const sigma = scheduler.noiseStd(i);
+        if (guidance && guidedSteps.has(i) && mode === 'svdd' && sigma > 0) {
+          const { criterion, scale, candidates: m } = guidance.settings;
+          noise.fill(0);
+          scheduler.step(i, out, x, noise, next);
+          // M candidates per request: mean + σ·z, z from the request's noise stream
+          const cands = new Float32Array(b * m * perSample);
+          const candClasses = classIds.flatMap((c) => Array.from({ length: m }, () => c));
+          const z = new Float32Array(perSample);
+          for (let j = 0; j < b; j++) {
+            const mean = next.subarray(j * perSample, (j + 1) * perSample);
+            for (let c = 0; c < m; c++) {
+              normalNoise(rngs[j], perSample, z);
+              const dst = cands.subarray((j * m + c) * perSample, (j * m + c + 1) * perSample);
+              for (let q = 0; q < perSample; q++) dst[q] = mean[q] + sigma * z[q];
+            }
+          }
+          const last = i + 1 >= steps;
+          let candOut: Float32Array | null = null;
+          let scored: Float32Array = cands;
+          if (!last) {
+            candOut = await denoise(cands, candClasses, scheduler.timesteps[i + 1], w, new Float32Array(cands.length));
+            scored = predictX0(candOut, cands, scheduler.timesteps[i + 1]);
+          }
+          const { values } = await guidance.guide.evaluate(scored, candClasses, criterion);
+          for (let j = 0; j < b; j++) {
+            const h = Array.from(values.subarray(j * m, (j + 1) * m), (v) => hardness(criterion, v));
+            const c = pickCandidate(h, scale, choiceRngs[j].next());
+            copyRow(cands, j * m + c, next, j);
+            if (candOut) copyRow(candOut, j * m + c, out, j);
+          }
+          haveOut = !last;
+        } else {
+          if (scheduler.needsNoise(i)) rngs.forEach((rng, j) => normalNoise(rng, perSample, noise.subarray(j * perSample, (j + 1) * perSample)));
+          scheduler.step(i, out, x, scheduler.needsNoise(i) ? noise : undefined, next);
+        }
         [x, next] = [next, x];
-        onStep?.(i + 1, scheduler.timesteps.length);
+        onStep?.(i + 1, steps);
       }
       const [lo, hi] = range;
-      for (let k = 0; k < x.length; k++) x[k] = x[k] < lo ? lo : x[k] > hi ? hi : x[k];
+      for (let q = 0; q < x.length; q++) x[q] = x[q] < lo ? lo : x[q] > hi ? hi : x[q];
+      if (mode === 'particles') {
+        // keep each request's hardest particle
+        const { criterion } = guidance!.settings;
+        const { values } = await guidance!.guide.evaluate(x, classIds, criterion);
+        const chosen = new Float32Array(b * perSample);
+        for (let j = 0; j < b; j++) {
+          const h = Array.from(values.subarray(j * k, (j + 1) * k), (v) => hardness(criterion, v));
+          copyRow(x, j * k + pickCandidate(h, 0, 0), chosen, j);
+        }
+        x = chosen;
+      }
       stats.totalSeconds += (performance.now() - start) / 1000;
       return x;
     },

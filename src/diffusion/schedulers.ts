@@ -153,6 +153,11 @@ export interface Scheduler {
   /** Whether step `i` needs a noise array (DDPM except at t = 0; DDIM with eta > 0). */
   needsNoise(i: number): boolean;
   /**
+   * The standard deviation σ_i that multiplies the noise at step `i` (0 where needsNoise is false): a
+   * step is a deterministic mean plus σ_i·noise, so candidates of one step (SVDD) differ by σ_i·z.
+   */
+  noiseStd(i: number): number;
+  /**
    * x at the next (less noisy) timestep from x at step `i` and the model output there. Steps must be
    * taken in order 0, 1, ...; `noise` (standard normal, same length) is required where needsNoise(i).
    * Writes into `out` (may be `sample` itself) or a new array.
@@ -219,6 +224,15 @@ export class DdpmScheduler implements Scheduler {
     return this.timesteps[i] > 0;
   }
 
+  noiseStd(i: number): number {
+    const t = this.timesteps[i];
+    if (!(t > 0)) return 0;
+    const prevT = i + 1 < this.timesteps.length ? this.timesteps[i + 1] : -1;
+    const a = this.ac[t];
+    const aPrev = prevT >= 0 ? this.ac[prevT] : 1;
+    return Math.sqrt(Math.max(((1 - aPrev) / (1 - a)) * (1 - a / aPrev), 1e-20));
+  }
+
   step(i: number, modelOutput: Float32Array, sample: Float32Array, noise?: Float32Array, out = new Float32Array(sample.length)): Float32Array {
     checkArrays('ddpm', i, this.timesteps.length, this.next, modelOutput, sample, noise, this.needsNoise(i));
     const t = this.timesteps[i];
@@ -279,6 +293,14 @@ export class DdimScheduler implements Scheduler {
     return this.eta > 0;
   }
 
+  noiseStd(i: number): number {
+    const t = this.timesteps[i];
+    const prevT = t - this.stride;
+    const a = this.ac[t];
+    const aPrev = prevT >= 0 ? this.ac[prevT] : 1;
+    return this.eta * Math.sqrt(((1 - aPrev) / (1 - a)) * (1 - a / aPrev));
+  }
+
   step(i: number, modelOutput: Float32Array, sample: Float32Array, noise?: Float32Array, out = new Float32Array(sample.length)): Float32Array {
     checkArrays('ddim', i, this.timesteps.length, this.next, modelOutput, sample, noise, this.needsNoise());
     const t = this.timesteps[i];
@@ -335,6 +357,10 @@ export class DpmSolverPlusPlus2MScheduler implements Scheduler {
 
   needsNoise(): boolean {
     return false;
+  }
+
+  noiseStd(): number {
+    return 0;
   }
 
   step(i: number, modelOutput: Float32Array, sample: Float32Array, noise?: Float32Array, out = new Float32Array(sample.length)): Float32Array {
