@@ -9,7 +9,14 @@ Reproduce (from the repository root; a few minutes on one CPU thread):
     /usr/bin/python3 models/train/train_classifier.py
 
 Input: float32 [B,3,32,32] NCHW, RGB, (pixel/255 - mean)/std with mean = std = 0.5. 10% of the
-renders (a seeded permutation) are held out for the validation accuracy written to the manifest.
+renders (a seeded permutation) are held out for the validation accuracy written to the manifest. The
+trained state dict is saved beside it as `weights.pt`.
+
+With `--gradients` the ONNX graph also takes `target` (int64 [B]) and outputs the input-gradients of
+the guidance criteria (`grad_entropy`, `grad_loss`, `grad_margin`), built and checked against
+torch.autograd by export_guided.py; the guidance classifier of the sampler was made with
+
+    /usr/bin/python3 models/train/train_classifier.py --name synth-classifier-32-guide --seed 1 --gradients
 """
 import argparse
 import datetime
@@ -71,6 +78,8 @@ def main():
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--gradients', action='store_true',
+                   help='export the guidance graph: target input and grad_{entropy,loss,margin} outputs (export_guided.py)')
     args = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -125,7 +134,9 @@ def main():
         log.write(line + '\n')
         log.flush()
     val = evaluate()
+    train_seconds = round(time.time() - start)
     model.eval()
+    torch.save(model.state_dict(), os.path.join(out_dir, 'weights.pt'))
 
     class Exported(nn.Module):
         def __init__(self, inner):
@@ -136,15 +147,23 @@ def main():
             return self.inner(image)
 
     path = os.path.join(out_dir, 'model.onnx')
-    torch.onnx.export(Exported(model), (torch.zeros(2, 3, 32, 32),), path, opset_version=17,
-                      input_names=['image'], output_names=['logits', 'features'],
-                      dynamic_axes={'image': {0: 'B'}, 'logits': {0: 'B'}, 'features': {0: 'B'}})
-    save_json(os.path.join(out_dir, 'model.json'), {
+    if args.gradients:
+        from export_guided import export_with_gradients, add_gradient_entries
+        report = export_with_gradients(model, path, image_size=32, num_classes=len(classes))
+        description = (f'Guidance classifier of the sampler (small CNN, trained with seed {args.seed} independently of '
+                       'the judge synth-classifier-32): logits over the classes, the penultimate 128-d features and '
+                       'the input-gradients of entropy, cross-entropy and top-2 margin for gradient guidance.')
+    else:
+        torch.onnx.export(Exported(model), (torch.zeros(2, 3, 32, 32),), path, opset_version=17,
+                          input_names=['image'], output_names=['logits', 'features'],
+                          dynamic_axes={'image': {0: 'B'}, 'logits': {0: 'B'}, 'features': {0: 'B'}})
+        description = ('Small CNN judge of the default generator: logits over its classes and the '
+                       'penultimate 128-d features (for KID/FID).')
+    manifest = {
         'format': 'synth-classifier-model/1',
         'name': args.name,
         'kind': 'classifier',
-        'description': 'Small CNN judge of the default generator: logits over its classes and the '
-                       'penultimate 128-d features (for KID/FID).',
+        'description': description,
         'file': 'model.onnx',
         'input': {'name': 'image', 'dtype': 'float32', 'shape': ['B', 3, 32, 32], 'layout': 'NCHW',
                   'colorSpace': 'RGB', 'scale': 1 / 255, 'mean': [MEAN] * 3, 'std': [STD] * 3},
@@ -158,10 +177,13 @@ def main():
             'datasetSpec': args.spec, 'datasetCount': int(len(x)), 'validationCount': n_val,
             'validationAccuracy': round(val, 4), 'epochs': args.epochs, 'batchSize': args.batch,
             'learningRate': args.lr, 'seed': args.seed, 'threads': 1, 'torch': torch.__version__,
-            'trainSeconds': round(time.time() - start),
+            'trainSeconds': train_seconds,
             'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d'),
         },
-    })
+    }
+    if args.gradients:
+        manifest = add_gradient_entries(manifest, report)
+    save_json(os.path.join(out_dir, 'model.json'), manifest)
     print(f'validation accuracy {val:.4f}; exported {path}')
 
 

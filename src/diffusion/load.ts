@@ -2,7 +2,10 @@
  * Loading committed or user models by name or path: manifest, then ONNX session, then the check of
  * one against the other (the session is released when the check fails).
  */
-import { ClassifierManifestSchema, DenoiserManifestSchema, locateModel, readManifest, type ClassifierManifest, type DenoiserManifest } from './manifest.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { inputError } from '../core/errors.js';
+import { checkClassifierSignature, ClassifierManifestSchema, DenoiserManifestSchema, locateModel, readManifest, type ClassifierManifest, type DenoiserManifest } from './manifest.js';
 import { openOnnxSession, type ModelSession, type OnnxSessionOptions } from './onnx.js';
 import { createSampler, type Sampler, type SampleSettings, type SamplerGuidance } from './sampler.js';
 import { checkGuideCompatible, createGuide, resolveGuidance, type GuidanceOptions } from './guidance.js';
@@ -52,15 +55,47 @@ export interface LoadedClassifier {
  */
 export async function loadClassifier(ref: string, options: OnnxSessionOptions & { modelsDir?: string } = {}): Promise<LoadedClassifier> {
   const { manifest, dir, onnxPath } = await readManifest(ClassifierManifestSchema, locateModel(ref, options.modelsDir));
-  const session = await openOnnxSession(onnxPath, options);
+  const full = await openOnnxSession(onnxPath, options);
+  let forward: ModelSession | null = null;
   try {
+    if (manifest.forwardFile) {
+      const forwardPath = resolve(dir, manifest.forwardFile);
+      if (!existsSync(forwardPath)) throw inputError(`${manifest.name}: forwardFile`, 'an ONNX file beside the manifest', manifest.forwardFile, `${forwardPath} does not exist`);
+      forward = await openOnnxSession(forwardPath, options);
+      const { target: _target, outputs, ...rest } = manifest;
+      checkClassifierSignature({ ...rest, outputs: { logits: outputs.logits, features: outputs.features } }, forward, `${manifest.name} (forwardFile)`);
+    }
+    const session = forward ? routeForward(full, forward, manifest) : full;
     const classifier = createClassifier({ session, manifest });
     await probeClassifier(session, manifest);
     return { manifest, dir, session, classifier };
   } catch (err) {
-    await session.release();
+    await full.release();
+    await forward?.release();
     throw err;
   }
+}
+
+/**
+ * One session over a classifier's two graphs: runs that fetch only forward outputs (logits, features)
+ * go to the forward graph (without the target input), the rest to the full graph; release frees both.
+ */
+function routeForward(full: ModelSession, forward: ModelSession, manifest: ClassifierManifest): ModelSession {
+  const forwardOutputs = new Set(forward.outputs.map((o) => o.name));
+  const target = manifest.target?.name;
+  return {
+    inputs: full.inputs,
+    outputs: full.outputs,
+    run(feeds, outputNames) {
+      if (!outputNames || !outputNames.every((n) => forwardOutputs.has(n))) return full.run(feeds, outputNames);
+      const { [target ?? '']: _t, ...rest } = feeds;
+      return forward.run(target ? rest : feeds, outputNames);
+    },
+    async release() {
+      await full.release();
+      await forward.release();
+    },
+  };
 }
 
 /** A guidance run ready for the sampler, and the classifier to release after it. */
@@ -81,15 +116,32 @@ export async function loadGuidance(
   classes: readonly string[],
   sessionOptions: OnnxSessionOptions & { modelsDir?: string } = {},
 ): Promise<LoadedGuidance> {
-  const resolved = resolveGuidance(options, settings);
+  resolveGuidance(options, settings); // bad options fail before the classifier loads
   const classifierRef = options.classifier ?? DEFAULT_GUIDE;
   const loaded = await loadClassifier(classifierRef, sessionOptions);
   try {
-    checkGuideCompatible(loaded.manifest, model, resolved, classes);
-    const guide = createGuide({ session: loaded.session, classifier: loaded.manifest, model });
-    return { guidance: { settings: resolved, guide, classifierRef }, classifier: loaded };
+    return { guidance: guidanceWith(model, options, settings, classes, loaded, classifierRef), classifier: loaded };
   } catch (err) {
     await loaded.session.release();
     throw err;
   }
+}
+
+/**
+ * loadGuidance with a classifier that is already loaded (a server keeps its sessions): resolve the
+ * options and check the classifier against the model, the mode and the classes.
+ * @throws InputError as loadGuidance
+ */
+export function guidanceWith(
+  model: DenoiserManifest,
+  options: GuidanceOptions,
+  settings: SampleSettings,
+  classes: readonly string[],
+  classifier: Pick<LoadedClassifier, 'manifest' | 'session'>,
+  classifierRef: string,
+): SamplerGuidance & { classifierRef: string } {
+  const resolved = resolveGuidance(options, settings);
+  checkGuideCompatible(classifier.manifest, model, resolved, classes);
+  const guide = createGuide({ session: classifier.session, classifier: classifier.manifest, model });
+  return { settings: resolved, guide, classifierRef };
 }

@@ -79,6 +79,11 @@ export const ClassifierManifestSchema = z.strictObject({
   kind: z.literal('classifier'),
   description: z.string().optional(),
   file: z.string().min(1),
+  /**
+   * Optional: the same classifier without gradient outputs (inputs: the image only). ONNX Runtime runs
+   * every node of a graph whatever outputs are fetched, so logits-only calls use this graph when present.
+   */
+  forwardFile: z.string().min(1).optional(),
   input: z.strictObject({
     name: z.string().min(1),
     dtype: z.literal('float32'),

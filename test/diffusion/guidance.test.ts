@@ -1,7 +1,7 @@
 import test from 'ava';
 import { rngFor } from '../../src/core/random.js';
 import { InputError } from '../../src/core/errors.js';
-import { DEFAULT_GENERATOR, DEFAULT_JUDGE, loadClassifier, loadDenoiser, loadGuidance } from '../../src/diffusion/load.js';
+import { DEFAULT_GENERATOR, DEFAULT_GUIDE, DEFAULT_JUDGE, loadClassifier, loadDenoiser, loadGuidance } from '../../src/diffusion/load.js';
 import { normalNoise, resolveSettings, type SampleSettings } from '../../src/diffusion/sampler.js';
 import { createScheduler } from '../../src/diffusion/schedulers.js';
 import { probeClassifier } from '../../src/diffusion/classifier.js';
@@ -185,6 +185,36 @@ test('the committed generator with the forward-only judge: svdd raises the entro
     t.true(avg(h1) > avg(h0), `mean entropy ${avg(h0).toFixed(3)} → ${avg(h1).toFixed(3)}`);
   } finally {
     await classifier.session.release();
+    await model.session.release();
+  }
+});
+
+test('the committed guidance classifier: its gradient outputs, mapped to the model\'s image space, match finite differences', async (t) => {
+  const model = await loadDenoiser(DEFAULT_GENERATOR, { threads: 1 });
+  const guideModel = await loadClassifier(DEFAULT_GUIDE, { threads: 1 });
+  try {
+    t.truthy(guideModel.manifest.forwardFile, 'ships a forward-only graph for logits-only calls');
+    const guide = createGuide({ session: guideModel.session, classifier: guideModel.manifest, model: model.manifest });
+    // an uncertain input: a generated car blended towards grey
+    const settings = resolveSettings(model.manifest, { steps: 6, seed: 3 });
+    const car = await model.sampler.sampleBatch([{ classId: 3, noiseIndex: 0 }], settings);
+    const x = car.map((v) => 0.35 * v);
+    for (const criterion of ['entropy', 'loss', 'margin'] as const) {
+      const { values, gradient } = await guide.evaluate(x, [3], criterion, true);
+      const order = Array.from(gradient!.keys()).sort((a, b) => Math.abs(gradient![b]) - Math.abs(gradient![a])).slice(0, 4);
+      for (const k of order) {
+        const eps = 2e-3;
+        const plus = x.slice(); plus[k] += eps;
+        const minus = x.slice(); minus[k] -= eps;
+        const fd = ((await guide.evaluate(plus, [3], criterion)).values[0] - (await guide.evaluate(minus, [3], criterion)).values[0]) / (2 * eps);
+        t.true(Math.abs(fd - gradient![k]) <= 0.05 * Math.abs(gradient![k]) + 1e-4, `${criterion} (value ${values[0].toFixed(3)}) pixel ${k}: finite difference ${fd.toExponential(3)} vs graph ${gradient![k].toExponential(3)}`);
+      }
+    }
+    const forwardOnly = await guide.evaluate(x, [3], 'entropy');
+    const viaFull = await guide.evaluate(x, [3], 'entropy', true);
+    t.true(Math.abs(forwardOnly.values[0] - viaFull.values[0]) < 1e-5, 'forward graph and full graph agree');
+  } finally {
+    await guideModel.session.release();
     await model.session.release();
   }
 });
