@@ -5,13 +5,17 @@
  * forward pass in ONNX Runtime and in PyTorch (bench/diffusion_torch.py, Debian python3-torch) on the
  * same inputs at the same thread count.
  *
- * Usage: npm run bench:diffusion [-- --steps 20] [-- --threads 1] [-- --rounds 2] [-- --quick] [-- --no-torch]
+ * Then the cost of classifier-feedback guidance per mode against unguided sampling: time per image,
+ * and denoiser and classifier runs per batch and images through each graph per generated image.
+ *
+ * Usage: npm run bench:diffusion [-- --steps 20] [-- --threads 1] [-- --rounds 2] [-- --quick] [-- --no-torch] [-- --no-guidance]
  */
 import { execFile } from 'node:child_process';
 import { writeFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_GENERATOR, loadDenoiser } from '../src/diffusion/load.js';
+import { DEFAULT_GENERATOR, DEFAULT_GUIDE, loadDenoiser, loadGuidance } from '../src/diffusion/load.js';
+import type { GuidanceOptions } from '../src/diffusion/guidance.js';
 import { resolveSettings } from '../src/diffusion/sampler.js';
 import { SCHEDULER_NAMES } from '../src/diffusion/schedulers.js';
 import { rngFor } from '../src/core/random.js';
@@ -47,6 +51,48 @@ for (const scheduler of SCHEDULER_NAMES) {
     }
     const share = (best.total - best.run) / best.total;
     console.log(`| ${scheduler} | ${b} | ${(b / best.total).toFixed(1)} | ${(steps / best.total).toFixed(2)} | ${(share * 100).toFixed(1)}% |`);
+  }
+}
+
+// Classifier-feedback guidance: cost of each mode against unguided sampling at the same batch and steps
+// (the papers' 30 steps; gradient mode on the model's default solver, svdd and particles on stochastic DDIM).
+if (!args.includes('--no-guidance')) {
+  const gSteps = quick ? 10 : 30;
+  const b = 16;
+  const requests = Array.from({ length: b }, (_, i) => ({ classId: i % manifest.classes.length, noiseIndex: i }));
+  const det = resolveSettings(manifest, { steps: gSteps, seed: 1 });
+  const sto = resolveSettings(manifest, { scheduler: 'ddim', eta: 1, steps: gSteps, seed: 1 });
+  const cases: { label: string; settings: typeof det; options: GuidanceOptions | null; base: string }[] = [
+    { label: `unguided (${det.scheduler})`, settings: det, options: null, base: `unguided (${det.scheduler})` },
+    { label: 'gradient, entropy', settings: det, options: { criterion: 'entropy', mode: 'gradient' }, base: `unguided (${det.scheduler})` },
+    { label: 'unguided (ddim, eta 1)', settings: sto, options: null, base: 'unguided (ddim, eta 1)' },
+    { label: 'svdd M = 4, entropy', settings: sto, options: { criterion: 'entropy', mode: 'svdd', candidates: 4 }, base: 'unguided (ddim, eta 1)' },
+    { label: 'particles K = 4, entropy', settings: sto, options: { criterion: 'entropy', mode: 'particles', candidates: 4 }, base: 'unguided (ddim, eta 1)' },
+  ];
+  const seconds: Record<string, number> = {};
+  console.log(`\nGuidance cost: batch ${b}, ${gSteps} steps, CFG ${det.cfg}, classifier ${DEFAULT_GUIDE}; best of ${rounds}`);
+  console.log('\n| mode | s / image | vs unguided | target | denoiser runs / batch | denoiser images / image | classifier runs / batch | classifier images / image |');
+  console.log('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
+  for (const c of cases) {
+    const loaded = c.options ? await loadGuidance(manifest, c.options, c.settings, manifest.classes, { threads }).catch((err: Error) => { console.log(`| ${c.label} | skipped: ${err.message.split('\n')[0]} |`); return null; }) : null;
+    if (c.options && !loaded) continue;
+    const g = loaded?.guidance;
+    let best = Infinity;
+    let calls = { runs: 0, images: 0, cRuns: 0, cImages: 0 };
+    for (let r = 0; r < rounds; r++) {
+      const before = { runs: sampler.stats.runs, batches: [...sampler.stats.runBatches], cRuns: g?.guide.stats.runs ?? 0, cImages: g?.guide.stats.images ?? 0 };
+      const t0 = performance.now();
+      await sampler.sampleBatch(requests, c.settings, undefined, g);
+      const dt = (performance.now() - t0) / 1000;
+      const runs = sampler.stats.runs - before.runs;
+      calls = { runs, images: sampler.stats.runBatches.slice(-runs).reduce((s, v) => s + v, 0), cRuns: (g?.guide.stats.runs ?? 0) - before.cRuns, cImages: (g?.guide.stats.images ?? 0) - before.cImages };
+      best = Math.min(best, dt);
+    }
+    seconds[c.label] = best / b;
+    const ratio = seconds[c.label] / seconds[c.base];
+    const target = c.options?.mode === 'gradient' ? `≤ 2x: ${ratio <= 2 ? 'met' : 'missed'}` : c.options?.mode === 'svdd' ? `≤ 5x: ${ratio <= 5 ? 'met' : 'missed'}` : '';
+    console.log(`| ${c.label} | ${(best / b).toFixed(3)} | ${ratio.toFixed(2)}x | ${target} | ${calls.runs} | ${(calls.images / b).toFixed(0)} | ${calls.cRuns} | ${(calls.cImages / b).toFixed(1)} |`);
+    await loaded?.classifier.session.release();
   }
 }
 

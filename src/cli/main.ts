@@ -27,6 +27,7 @@ import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-s
 import { renderSample } from '../render/render-sample.js';
 import { parseCommandArgs, intOption, choiceOption } from './args.js';
 import { commandServe, SERVE_USAGE } from './serve-command.js';
+import { commandSession, SESSION_USAGE } from './session-command.js';
 
 /** The spec used when --spec is not given: a small demo dataset. */
 export const DEMO_SPEC_PATH = fileURLToPath(new URL('../../scenes/demo.json', import.meta.url));
@@ -43,6 +44,7 @@ ${DATASET_USAGE}
 ${ASSETS_USAGE}
 ${GENERATE_USAGE}
 ${SERVE_USAGE}
+${SESSION_USAGE}
 
 Without --spec, export and preview use the demo spec (${'scenes/demo.json'}).
 --assets DIR adds user classes from DIR/<class>/<asset>.glb|.gltf (class = folder, variants = files,
@@ -193,6 +195,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   merge: (argv) => commandMerge(argv, USAGE),
   generate: (argv) => commandGenerate(argv, USAGE),
   serve: (argv) => commandServe(argv, USAGE),
+  session: (argv) => commandSession(argv, USAGE),
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */

@@ -16,6 +16,7 @@ const L = SERVER_DEFAULTS.limits;
 export const SERVE_USAGE = `  synth serve   [--port ${SERVER_DEFAULTS.port}] [--host ${SERVER_DEFAULTS.host}] [--data-dir ${SERVER_DEFAULTS.dataDir}] [--backend auto|opengles|vulkan]
                 [--cors ORIGIN] [--max-sync-batch ${L.maxSyncBatch}] [--max-resolution ${L.maxResolution}] [--max-queue ${L.maxQueuedJobs}]
                 [--max-dataset-count ${L.maxDatasetCount}] [--max-stream-count ${L.maxStreamCount}] [--body-limit ${L.bodyLimit}] [--quiet] [--assets DIR]
+                [--max-sync-generate ${L.maxSyncGenerate}] [--max-generate-count ${L.maxGenerateCount}] [--max-classifier-bytes ${L.maxClassifierBytes}]
                 (bearer-token auth when ${API_KEYS_ENV}=key1,key2 is set; port 0 picks a free port)`;
 
 /** `synth serve`; resolves to the exit code once the server has shut down. */
@@ -24,6 +25,7 @@ export async function commandServe(argv: string[], usage: string): Promise<numbe
     port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, backend: { type: 'string' },
     cors: { type: 'string' }, 'max-sync-batch': { type: 'string' }, 'max-resolution': { type: 'string' }, 'max-queue': { type: 'string' },
     'max-dataset-count': { type: 'string' }, 'max-stream-count': { type: 'string' }, 'body-limit': { type: 'string' },
+    'max-sync-generate': { type: 'string' }, 'max-generate-count': { type: 'string' }, 'max-classifier-bytes': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' }, assets: { type: 'string' },
   });
   if (values.help) return process.stdout.write(`${usage}\n`), 0;
@@ -38,6 +40,9 @@ export async function commandServe(argv: string[], usage: string): Promise<numbe
     maxDatasetCount: intOption('max-dataset-count', values['max-dataset-count'], 1, 100_000_000),
     maxStreamCount: intOption('max-stream-count', values['max-stream-count'], 1, 100_000_000),
     bodyLimit: intOption('body-limit', values['body-limit'], 1024, 1024 ** 3),
+    maxSyncGenerate: intOption('max-sync-generate', values['max-sync-generate'], 0, 10_000),
+    maxGenerateCount: intOption('max-generate-count', values['max-generate-count'], 1, 100_000_000),
+    maxClassifierBytes: intOption('max-classifier-bytes', values['max-classifier-bytes'], 1024, 1024 ** 3),
   };
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
   const port = intOption('port', values.port, 0, 65535) ?? SERVER_DEFAULTS.port;

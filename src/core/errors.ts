@@ -61,3 +61,17 @@ export class RenderError extends Error {
 export class OutputError extends Error {
   override name = 'OutputError';
 }
+
+/**
+ * The same InputError with option names swapped wherever they appear in paths and messages, e.g. CLI
+ * flags to JSON body paths (`{'--steps': 'steps'}`) or `--model` to `--classifier`. Whole names only:
+ * `--guidance` does not touch `--guidance-mode`.
+ */
+export function renameInputPaths(err: InputError, names: Readonly<Record<string, string>>): InputError {
+  const keys = Object.keys(names).sort((a, b) => b.length - a.length);
+  if (keys.length === 0) return err;
+  const escaped = keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const re = new RegExp(`(?<![\\w-])(${escaped.join('|')})(?![\\w-])`, 'g');
+  const swap = (text: string) => text.replace(re, (m) => names[m] ?? m);
+  return new InputError(err.issues.map((i) => ({ path: swap(i.path), expected: swap(i.expected), received: i.received, message: swap(i.message) })));
+}

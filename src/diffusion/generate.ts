@@ -19,6 +19,12 @@ import { toPixels } from './sampler.js';
 /** Manifest format of a generated dataset. */
 export const GENERATED_FORMAT = 'synth.generated/1';
 
+/** Defaults of a generation request that the CLI and the HTTP API share (the sampler's are SAMPLE_DEFAULTS). */
+export const GENERATE_DEFAULTS = {
+  /** Images per class. */
+  count: 8,
+} as const;
+
 /** Options of generateDataset. */
 export interface GenerateOptions {
   sampler: Sampler;

@@ -64,6 +64,7 @@ export async function loadClassifier(ref: string, options: OnnxSessionOptions & 
       forward = await openOnnxSession(forwardPath, options);
       const { target: _target, outputs, ...rest } = manifest;
       checkClassifierSignature({ ...rest, outputs: { logits: outputs.logits, features: outputs.features } }, forward, `${manifest.name} (forwardFile)`);
+      await checkSameLogits(full, forward, manifest);
     }
     const session = forward ? routeForward(full, forward, manifest) : full;
     const classifier = createClassifier({ session, manifest });
@@ -73,6 +74,29 @@ export async function loadClassifier(ref: string, options: OnnxSessionOptions & 
     await full.release();
     await forward?.release();
     throw err;
+  }
+}
+
+/**
+ * The forward graph must be the same classifier as the full one: equal logits (to 1e-3 of their scale)
+ * on a fixed probe batch of smooth patterns.
+ * @throws InputError naming forwardFile when they differ
+ */
+async function checkSameLogits(full: ModelSession, forward: ModelSession, manifest: ClassifierManifest): Promise<void> {
+  const { width, height } = manifest.image;
+  const b = 2;
+  const plane = width * height;
+  const x = Float32Array.from({ length: b * 3 * plane }, (_, k) => Math.sin(k * 0.37) * (k < 3 * plane ? 1 : 0.5));
+  const image = { type: 'float32' as const, data: x, dims: [b, 3, height, width] };
+  const name = manifest.outputs.logits.name;
+  const target = manifest.target ? { [manifest.target.name]: { type: 'int64' as const, data: new BigInt64Array(b), dims: [b] } } : {};
+  const a = (await full.run({ [manifest.input.name]: image, ...target }, [name]))[name].data;
+  const f = (await forward.run({ [manifest.input.name]: image }, [name]))[name].data;
+  let scale = 1e-6;
+  let worst = 0;
+  a.forEach((v, k) => { scale = Math.max(scale, Math.abs(v)); worst = Math.max(worst, Math.abs(v - f[k])); });
+  if (!(worst <= 1e-3 * scale)) {
+    throw inputError(`${manifest.name}: forwardFile`, 'the same classifier as the main graph without its gradient outputs (equal logits)', `logits that differ by up to ${worst.toPrecision(3)} on a probe batch`);
   }
 }
 

@@ -162,13 +162,14 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
   }
 
   const alphasCumprod = alphasCumprodFor(manifest.schedule);
-  const feedCache = new Map<number, { x: Float32Array; feeds: ReturnType<typeof feedsFor> }>();
+  /** Feed buffers by batch rows; one cache per sampleBatch call, so concurrent calls never share buffers. */
+  type FeedCache = Map<number, { x: Float32Array; feeds: ReturnType<typeof feedsFor> }>;
 
   /**
    * The model output at timestep `t` for a population `x` of samples with classes `classIds`, under
    * classifier-free guidance w (one session.run of 2N, conditional half first; N when w = 1).
    */
-  async function denoise(x: Float32Array, classIds: readonly number[], t: number, w: number, into: Float32Array): Promise<Float32Array> {
+  async function denoise(feedCache: FeedCache, x: Float32Array, classIds: readonly number[], t: number, w: number, into: Float32Array): Promise<Float32Array> {
     const n = classIds.length;
     const size = n * perSample;
     const guided = w !== 1;
@@ -232,6 +233,7 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
         eta: settings.eta, timestepSpacing: settings.timestepSpacing,
       });
       const w = settings.cfg;
+      const feedCache: FeedCache = new Map();
       const mode = guidance?.settings.mode ?? null;
       const guidedSteps = new Set(guidance?.settings.steps ?? []);
       const steps = scheduler.timesteps.length;
@@ -249,7 +251,7 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
       let haveOut = false;
       for (let i = 0; i < steps; i++) {
         const t = scheduler.timesteps[i];
-        if (!haveOut) await denoise(x, classIds, t, w, out);
+        if (!haveOut) await denoise(feedCache, x, classIds, t, w, out);
         haveOut = false;
         if (guidance && guidedSteps.has(i) && mode === 'gradient') {
           const { criterion, scale } = guidance.settings;
@@ -298,7 +300,7 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
           let candOut: Float32Array | null = null;
           let scored: Float32Array = cands;
           if (!last) {
-            candOut = await denoise(cands, candClasses, scheduler.timesteps[i + 1], w, new Float32Array(cands.length));
+            candOut = await denoise(feedCache, cands, candClasses, scheduler.timesteps[i + 1], w, new Float32Array(cands.length));
             scored = predictX0(candOut, cands, scheduler.timesteps[i + 1]);
           }
           const { values } = await guidance.guide.evaluate(scored, candClasses, criterion);

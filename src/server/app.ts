@@ -31,6 +31,11 @@ import { parseDatasetRequest, parseRenderRequest, parseStreamRequest } from './r
 import { IMAGE_MIME, indexRange, renderInOrder, sampleHeader, sampleJson, sampleTar, type EncodedSample } from './samples.js';
 import { isFinished, type JobManager, type JobRecord } from './jobs.js';
 import { buildOpenApi } from './openapi.js';
+import type { ModelRegistry } from './models.js';
+import type { GenerationService } from './generation.js';
+import { diffusionRoutes } from './diffusion-routes.js';
+import type { SessionStore } from '../feedback/store.js';
+import { sessionsRouter } from './sessions.js';
 
 /** What createApp wires together. */
 export interface AppDeps {
@@ -47,6 +52,11 @@ export interface AppDeps {
   corsOrigin?: string | null;
   /** Fires when the server shuts down: new requests get 503, streams stop. */
   shutdownSignal?: AbortSignal;
+  /** Diffusion models (committed and uploaded); with `generation`, enables /v1/generate and /v1/classifiers. */
+  models?: ModelRegistry;
+  generation?: GenerationService;
+  /** Feedback sessions and the data dir they (and uploaded classifiers) live in; enables /v1/sessions. */
+  sessions?: { store: SessionStore; dataDir: string };
 }
 
 /** Counters the app keeps (health, graceful shutdown). */
@@ -81,7 +91,7 @@ export function jobView(job: JobRecord): Record<string, unknown> {
   const self = `/v1/datasets/${job.id}`;
   const p = job.progress;
   return {
-    id: job.id, status: job.state, name: job.name, formats: job.formats, shardSize: job.shardSize,
+    id: job.id, kind: job.kind, status: job.state, name: job.name, formats: job.formats, shardSize: job.shardSize,
     createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt,
     progress: { done: p.done, total: p.total, rate: p.rate, etaSeconds: isFinished(job.state) ? null : p.etaSeconds, elapsedSeconds: p.elapsedSeconds },
     restarts: job.restarts, error: job.error,
@@ -165,9 +175,13 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
 
   v1.use(bearerAuth(deps.apiKeys ?? []));
 
-  v1.route('/catalog').get((req, res) => {
+  if (deps.sessions) {
+    v1.use('/sessions', sessionsRouter({ ...deps.sessions, renderer, catalog, limits, stats, shutdownSignal: deps.shutdownSignal }));
+  }
+
+  v1.route('/catalog').get(async (req, res) => {
     negotiate(req, ['application/json']);
-    res.json(catalogDoc);
+    res.json(deps.models ? { ...catalogDoc, models: await deps.models.list() } : catalogDoc);
   }).all(methodNotAllowed(['GET']));
 
   v1.route('/openapi.json').get((req, res) => {
@@ -293,6 +307,10 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
       throw err;
     });
   }).all(methodNotAllowed(['GET']));
+
+  if (deps.models && deps.generation) {
+    diffusionRoutes(v1, { models: deps.models, generation: deps.generation, jobs, limits, json, jobView, clientGone: (res) => clientGone(res, false) });
+  }
 
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.originalUrl.split('?')[0]}; see GET /v1/openapi.json`)));
   app.use(errorHandler(logger));

@@ -17,6 +17,12 @@ export interface ServerLimits {
   maxDatasetCount: number;
   /** Most samples one POST /v1/stream may ask for. */
   maxStreamCount: number;
+  /** Most images a POST /v1/generate answers synchronously; more become a job. */
+  maxSyncGenerate: number;
+  /** Most images (classes x count) one POST /v1/generate may ask for. */
+  maxGenerateCount: number;
+  /** Largest ONNX file POST /v1/classifiers accepts, in bytes (decoded; larger: 413). */
+  maxClassifierBytes: number;
 }
 
 /** Defaults of `synth serve` and createApp. */
@@ -33,6 +39,9 @@ export const SERVER_DEFAULTS = {
     maxQueuedJobs: 16,
     maxDatasetCount: 1_000_000,
     maxStreamCount: 1_000_000,
+    maxSyncGenerate: 16,
+    maxGenerateCount: 100_000,
+    maxClassifierBytes: 64 * 1024 * 1024,
   } satisfies ServerLimits as ServerLimits,
 };
 

@@ -1,15 +1,19 @@
 /**
- * Dataset jobs: an in-process queue that runs one export at a time (the renderer is one GPU device),
- * with each job's state on disk so jobs survive restarts. Layout under the data dir:
+ * Dataset jobs: an in-process queue that runs one job at a time (the renderer is one GPU device; the
+ * generator's sessions share the CPU), with each job's state on disk so jobs survive restarts. Two
+ * kinds: `export` (a spec rendered by exportDataset, POST /v1/datasets) and `generate` (a diffusion
+ * request run by a GenerateRunner, POST /v1/generate). Layout under the data dir:
  *
- *   jobs/<id>/job.json   the job (request, state, progress, error), written atomically
- *   jobs/<id>/out/       the dataset, written by exportDataset
+ *   jobs/<id>/job.json   the job (kind, request, state, progress, error), written atomically
+ *   jobs/<id>/out/       the dataset, written by exportDataset or generateDataset
  *
- * A job found `queued` or `running` at startup is queued again and resumed with exportDataset's
- * `resume: true` (its journal keeps finished samples); finished jobs stay listed and downloadable.
+ * A job found `queued` or `running` at startup is queued again: an export resumes with exportDataset's
+ * `resume: true` (its journal keeps finished samples); a generate job starts again from scratch in an
+ * emptied folder (generateDataset keeps no journal; its images are deterministic, so the result is the
+ * same). Finished jobs stay listed and downloadable.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, removeTempFiles } from '../core/fs.js';
 import { InputError, OutputError, RenderError } from '../core/errors.js';
@@ -22,10 +26,15 @@ import { exportDataset, type WriterFormat } from '../export/export.js';
 import { HttpError } from './errors.js';
 import { JOB_ID_RE } from './paths.js';
 import type { Logger } from './logger.js';
-import type { JOB_STATES } from './schemas.js';
+import type { JOB_KINDS, JOB_STATES } from './schemas.js';
+import type { GenerateRunner } from './generation.js';
+import type { GenerateBody } from './requests.js';
 
 /** A job's state. */
 export type JobState = (typeof JOB_STATES)[number];
+
+/** A job's kind. */
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Format tag of job.json. */
 export const JOB_FORMAT = 'synth.job/1';
@@ -34,12 +43,17 @@ export const JOB_FORMAT = 'synth.job/1';
 export interface JobRecord {
   format: typeof JOB_FORMAT;
   id: string;
+  /** Absent in job files written before generate jobs: export. */
+  kind: JobKind;
   state: JobState;
   name: string;
-  /** The spec as the client sent it (parsed again when the job starts, so a restart re-validates). */
-  spec: Record<string, unknown>;
+  /** export: the spec as the client sent it (parsed again when the job starts, so a restart re-validates); generate: null. */
+  spec: Record<string, unknown> | null;
+  /** generate: the POST /v1/generate body (validated again when the job starts); export: null. */
+  request: Record<string, unknown> | null;
   formats: WriterFormat[];
-  shardSize: number;
+  /** export: samples per WebDataset shard; generate: null. */
+  shardSize: number | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -58,16 +72,14 @@ export interface JobManagerOptions {
   maxQueued: number;
   /** How often progress is written to job.json while a job runs (ms). */
   persistIntervalMs?: number;
+  /** Runs generate jobs (without it they fail with a message saying generation is not configured). */
+  generator?: GenerateRunner;
 }
 
-/** What a client asks for when submitting a job. */
-export interface JobRequest {
-  spec: Record<string, unknown>;
-  name: string;
-  total: number;
-  formats: WriterFormat[];
-  shardSize: number;
-}
+/** What a client asks for when submitting a job: an export of a spec, or a generation. */
+export type JobRequest =
+  | { kind?: 'export'; spec: Record<string, unknown>; name: string; total: number; formats: WriterFormat[]; shardSize: number }
+  | { kind: 'generate'; request: GenerateBody; name: string; total: number };
 
 const FINISHED: readonly JobState[] = ['done', 'failed', 'cancelled'];
 
@@ -102,6 +114,8 @@ export class JobManager {
       try {
         const job = JSON.parse(await readFile(join(root, name, 'job.json'), 'utf8')) as JobRecord;
         if (job.format !== JOB_FORMAT || job.id !== name) throw new Error('not a synth job file');
+        job.kind ??= 'export';
+        job.request ??= null;
         loaded.push(job);
       } catch (err) {
         opts.logger.error(`jobs: skipping ${name}: ${(err as Error).message}`);
@@ -169,8 +183,11 @@ export class JobManager {
       throw new HttpError(429, 'queue_full', `the job queue is full (${this.queue.length} waiting, cap maxQueuedJobs ${this.opts.maxQueued}); retry in ${retry} s`, { retryAfterSeconds: retry, queued: this.queue.length }, { 'Retry-After': String(retry) });
     }
     const now = new Date().toISOString();
+    const what = req.kind === 'generate'
+      ? { kind: 'generate' as const, spec: null, request: req.request as Record<string, unknown>, formats: ['imagefolder' as const], shardSize: null }
+      : { kind: 'export' as const, spec: req.spec, request: null, formats: req.formats, shardSize: req.shardSize };
     const job: JobRecord = {
-      format: JOB_FORMAT, id: randomUUID(), state: 'queued', name: req.name, spec: req.spec, formats: req.formats, shardSize: req.shardSize,
+      format: JOB_FORMAT, id: randomUUID(), ...what, state: 'queued', name: req.name,
       createdAt: now, startedAt: null, finishedAt: null, restarts: 0, error: null,
       progress: { done: 0, total: req.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 },
     };
@@ -255,38 +272,53 @@ export class JobManager {
     if (job.startedAt) job.restarts += 1; // started before, in an earlier process
     job.startedAt ??= new Date().toISOString();
     await this.persist(job);
-    logger.info(`jobs: ${job.id} (${job.name}) started${job.restarts > 0 ? `, resuming after ${job.restarts} restart(s)` : ''}`);
+    const generate = job.kind === 'generate';
+    const again = generate ? `, restarting from scratch after ${job.restarts} restart(s)` : `, resuming after ${job.restarts} restart(s)`;
+    logger.info(`jobs: ${job.id} (${job.kind} ${job.name}) started${job.restarts > 0 ? again : ''}`);
     let lastWrite = Date.now();
     const interval = this.opts.persistIntervalMs ?? 1000;
+    const onProgress = (p: Progress) => {
+      job.progress = { ...p, done: Math.floor(p.done) }; // the generator reports fractions of a batch
+      if (Date.now() - lastWrite >= interval) {
+        lastWrite = Date.now();
+        void this.persist(job);
+      }
+    };
     try {
-      const spec = parseSpec(job.spec, catalog);
-      job.progress.total = planSampling(spec, catalog).count;
-      const result = await exportDataset({
-        spec, catalog, renderer, out: this.outDir(job.id), formats: job.formats, shardSize: job.shardSize, resume: true, signal,
-        onProgress: (p) => {
-          job.progress = p;
-          if (Date.now() - lastWrite >= interval) {
-            lastWrite = Date.now();
-            void this.persist(job);
-          }
-        },
-      });
-      job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
-      this.finish(job, 'done', null);
-      logger.info(`jobs: ${job.id} done: ${result.count} samples (${result.rendered} rendered, ${result.skipped} resumed) in ${result.seconds.toFixed(1)} s`);
+      if (generate) {
+        const { generator } = this.opts;
+        if (!generator) throw new HttpError(503, 'internal', 'this server has no diffusion generator configured');
+        const out = this.outDir(job.id);
+        await rm(out, { recursive: true, force: true }); // no journal to resume from: start again
+        job.progress = { done: 0, total: job.progress.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 };
+        const result = await generator.run(job.request as GenerateBody, out, { signal, onProgress });
+        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
+        this.finish(job, 'done', null);
+        logger.info(`jobs: ${job.id} done: ${result.count} images generated in ${result.seconds.toFixed(1)} s`);
+      } else {
+        const spec = parseSpec(job.spec, catalog);
+        job.progress.total = planSampling(spec, catalog).count;
+        const result = await exportDataset({
+          spec, catalog, renderer, out: this.outDir(job.id), formats: job.formats, shardSize: job.shardSize ?? undefined, resume: true, signal, onProgress,
+        });
+        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
+        this.finish(job, 'done', null);
+        logger.info(`jobs: ${job.id} done: ${result.count} samples (${result.rendered} rendered, ${result.skipped} resumed) in ${result.seconds.toFixed(1)} s`);
+      }
     } catch (err) {
       if (signal.aborted && (err as Error).name === 'AbortError') {
         if (signal.reason === 'cancel') {
           this.finish(job, 'cancelled', null);
           logger.info(`jobs: ${job.id} cancelled at ${job.progress.done}/${job.progress.total}`);
         } else {
-          job.state = 'queued'; // shutdown: resume at the next start
-          logger.info(`jobs: ${job.id} checkpointed at ${job.progress.done}/${job.progress.total}; resumes at the next start`);
+          job.state = 'queued'; // shutdown: resume (export) or start again (generate) at the next start
+          logger.info(`jobs: ${job.id} stopped at ${job.progress.done}/${job.progress.total}; ${generate ? 'restarts from scratch' : 'resumes'} at the next start`);
         }
       } else {
-        const code = err instanceof InputError ? 'invalid_spec' : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : 'export_failed';
-        const known = err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
-        const message = known ? (err as Error).message : 'the export failed unexpectedly; the server log has the details';
+        const failed = generate ? 'generate_failed' : 'export_failed';
+        const code = err instanceof HttpError ? err.code : err instanceof InputError ? (generate ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
+        const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
+        const message = known ? (err as Error).message : `the ${job.kind} failed unexpectedly; the server log has the details`;
         this.finish(job, 'failed', { code, message });
         logger.error(`jobs: ${job.id} failed: ${known ? message : (err as Error)?.stack ?? String(err)}`);
       }

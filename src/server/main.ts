@@ -1,12 +1,13 @@
 /**
  * Starting and stopping the HTTP service: builds the dependencies (asset library, renderer, job
- * manager), listens, and shuts down gracefully: stop accepting, checkpoint the running job (it
- * resumes at the next start), let in-flight requests finish, dispose the renderer.
+ * manager, diffusion models), listens, and shuts down gracefully: stop accepting, checkpoint the
+ * running job (it resumes at the next start), let in-flight requests finish, release the ONNX
+ * sessions, dispose the renderer.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createAssetLibrary, type AssetLibrary } from '../assets/library.js';
 import { createRenderer, type SceneRenderer } from '../render/renderer.js';
 import type { Backend } from '../render/gpu.js';
@@ -14,6 +15,10 @@ import { SERVER_DEFAULTS, type ServerLimits } from './config.js';
 import { createApp, type AppStats } from './app.js';
 import { JobManager } from './jobs.js';
 import { createLogger, type Logger } from './logger.js';
+import { ClassifierStore } from './classifiers.js';
+import { ModelRegistry } from './models.js';
+import { GenerationService } from './generation.js';
+import { SessionStore } from '../feedback/store.js';
 
 /** Options of startServer; every one has a default (SERVER_DEFAULTS). */
 export interface ServeOptions {
@@ -33,6 +38,10 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** How often a running job's progress is written to disk (ms). */
   persistIntervalMs?: number;
+  /** Where committed diffusion models are found (default: the package's models/). */
+  modelsDir?: string;
+  /** onnxruntime threads per session (default 0: all cores; runs are serialised). */
+  onnxThreads?: number;
 }
 
 /** A listening server. */
@@ -43,6 +52,8 @@ export interface RunningServer {
   dataDir: string;
   server: Server;
   jobs: JobManager;
+  /** Diffusion models in use (cached sessions) and the uploaded classifiers. */
+  models: ModelRegistry;
   stats: AppStats;
   renderer: SceneRenderer;
   /** Graceful shutdown (idempotent): resolves when everything is closed. */
@@ -62,10 +73,18 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const ownsRenderer = !opts.renderer;
   const renderer = opts.renderer ?? await createRenderer(library, { backend: opts.backend });
   const limits: ServerLimits = { ...SERVER_DEFAULTS.limits, ...opts.limits };
-  const jobs = await JobManager.open({ dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs });
+  const store = await ClassifierStore.open(dataDir, logger);
+  const models = new ModelRegistry({ store, logger, modelsDir: opts.modelsDir, threads: opts.onnxThreads });
+  const tmpDir = join(dataDir, 'tmp'); // synchronous generations; leftovers of a killed process go at start
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true });
+  const generation = new GenerationService({ registry: models, tmpDir, limits, logger });
+  const jobs = await JobManager.open({ dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs, generator: generation });
+  const sessions = await SessionStore.open({ dataDir, catalog, logger, classifierThreads: opts.onnxThreads });
   const shutdownController = new AbortController();
   const app = createApp({
     renderer, library, catalog, jobs, limits, logger, apiKeys: opts.apiKeys, corsOrigin: opts.corsOrigin, shutdownSignal: shutdownController.signal,
+    models, generation, sessions: { store: sessions, dataDir },
   });
   const host = opts.host ?? SERVER_DEFAULTS.host;
   const server = await new Promise<Server>((resolveListen, reject) => {
@@ -93,10 +112,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       await closed;
       clearTimeout(timer);
       clearInterval(idle);
+      await models.close();
+      await sessions.close();
       if (ownsRenderer) renderer.dispose();
       logger.info('shut down');
     })();
     return closing;
   };
-  return { url: `http://${urlHost}:${port}`, port, host, dataDir, server, jobs, stats: app.stats, renderer, shutdown };
+  return { url: `http://${urlHost}:${port}`, port, host, dataDir, server, jobs, models, stats: app.stats, renderer, shutdown };
 }

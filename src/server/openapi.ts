@@ -10,7 +10,10 @@ import type { ServerLimits } from './config.js';
 import {
   RenderRequestSchema, RenderEnvelopeSchema, DatasetRequestSchema, DatasetEnvelopeSchema, StreamRequestSchema, StreamEnvelopeSchema,
   ErrorSchema, IssueSchema, HealthSchema, CatalogSchema, SampleSchema, RenderResponseSchema, JobSchema, JobListSchema, FileListSchema,
+  GenerateRequestSchema, GuidanceRequestSchema, ClassifierUploadSchema, ModelInfoSchema, ClassifierSchema, ClassifierListSchema,
+  GeneratedImageSchema, GenerateResponseSchema,
 } from './schemas.js';
+import { SESSION_REQUEST_SCHEMAS, SESSION_RESPONSE_SCHEMAS, sessionPaths } from './session-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,11 +22,16 @@ const REQUESTS: Record<string, z.ZodType> = {
   RenderRequest: RenderRequestSchema, RenderEnvelope: RenderEnvelopeSchema,
   DatasetRequest: DatasetRequestSchema, DatasetEnvelope: DatasetEnvelopeSchema,
   StreamRequest: StreamRequestSchema, StreamEnvelope: StreamEnvelopeSchema,
+  GenerateRequest: GenerateRequestSchema, GuidanceRequest: GuidanceRequestSchema, ClassifierUpload: ClassifierUploadSchema,
+  ...SESSION_REQUEST_SCHEMAS,
 };
 
 const RESPONSES: Record<string, z.ZodType> = {
   Error: ErrorSchema, Issue: IssueSchema, Health: HealthSchema, Catalog: CatalogSchema, Sample: SampleSchema,
   RenderResponse: RenderResponseSchema, Job: JobSchema, JobList: JobListSchema, FileList: FileListSchema,
+  ModelInfo: ModelInfoSchema, Classifier: ClassifierSchema, ClassifierList: ClassifierListSchema,
+  GeneratedImage: GeneratedImageSchema, GenerateResponse: GenerateResponseSchema,
+  ...SESSION_RESPONSE_SCHEMAS,
 };
 
 /** JSON Schemas of a set of zod schemas as OpenAPI components (shared sub-schemas become $refs). */
@@ -45,8 +53,8 @@ const binary = { type: 'string', contentMediaType: 'application/octet-stream' };
 function errors(...statuses: number[]): Json {
   const text: Record<number, string> = {
     400: 'invalid body (details.issues: path, expected, received) or a cap exceeded (code limit_exceeded)', 401: 'missing or invalid bearer token',
-    404: 'unknown job, file or route', 405: 'method not allowed on this path (Allow lists the methods)', 406: 'the Accept header allows none of the answers',
-    409: 'the job is already finished', 413: 'body over bodyLimit', 415: 'body is not JSON', 429: 'job queue full (Retry-After)', 500: 'render or internal failure (no internals shown)',
+    404: 'unknown job, classifier, file or route', 405: 'method not allowed on this path (Allow lists the methods)', 406: 'the Accept header allows none of the answers',
+    409: 'the job is already finished', 413: 'body over bodyLimit (classifier uploads: an ONNX file over maxClassifierBytes)', 415: 'body is not JSON', 429: 'job queue full (Retry-After)', 500: 'render or internal failure (no internals shown)',
     503: 'shutting down',
   };
   return Object.fromEntries(statuses.map((s) => [String(s), { description: text[s], content: jsonContent('Error') }]));
@@ -64,7 +72,8 @@ export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Jso
     info: {
       title: 'synth: labelled synthetic images from factor specs', version: SYNTH_VERSION,
       description: `Caps: body ${limits.bodyLimit} bytes, ${limits.maxSyncBatch} samples per POST /v1/render, sides <= ${limits.maxResolution} px, `
-        + `${limits.maxQueuedJobs} queued jobs, ${limits.maxDatasetCount} samples per job, ${limits.maxStreamCount} per stream. Every error answers {error: {code, message, details}}.`,
+        + `${limits.maxQueuedJobs} queued jobs, ${limits.maxDatasetCount} samples per job, ${limits.maxStreamCount} per stream, `
+        + `${limits.maxSyncGenerate} images per synchronous POST /v1/generate and ${limits.maxGenerateCount} per generation, classifier uploads of ${limits.maxClassifierBytes} bytes. Every error answers {error: {code, message, details}}.`,
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: '/' }],
@@ -127,6 +136,41 @@ export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Jso
           responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: binary } } }, 206: { description: 'a byte range' }, ...errors(400, 404, 401, 500, 503) },
         },
       },
+      '/v1/generate': {
+        post: {
+          summary: `sample a diffusion model (the options of synth generate); up to ${limits.maxSyncGenerate} images answer at once, more queue a generate job`,
+          description: 'Every check (model, sampler settings, classes, guidance and its classifier) runs first; a bad value answers 400 naming its body path. '
+            + `Then, with Accept: application/json and at most maxSyncGenerate (${limits.maxSyncGenerate}) images, the answer is 200 with every image; with more, 202 and a generate job `
+            + '(Location /v1/datasets/{id}; status, cancel and files as for dataset jobs; a job stopped by a restart runs again from scratch). '
+            + 'Accept: image/png answers the first image (first class, noise index 0) with its record in X-Synth-Sample. '
+            + 'Runs of every generation share one queue of ONNX runs, so they interleave step by step.',
+          requestBody: body('GenerateRequest'),
+          responses: {
+            200: {
+              description: 'the images',
+              headers: { 'X-Synth-Sample': { description: 'image/png answers: the image\'s metadata.jsonl record as JSON', schema: { type: 'string' } } },
+              content: { 'application/json': { schema: ref('GenerateResponse') }, 'image/png': { schema: binary } },
+            },
+            202: { description: 'a generate job; Location is the job', content: jsonContent('Job') },
+            ...errors(400, 413, 415, 429, ...common),
+          },
+        },
+      },
+      '/v1/classifiers': {
+        get: { summary: 'uploaded classifiers', responses: { 200: { description: 'oldest first', content: jsonContent('ClassifierList') }, ...errors(...common) } },
+        post: {
+          summary: 'upload a classifier (model.json contents and the ONNX file as base64) to guide POST /v1/generate',
+          description: `The ONNX file may have at most maxClassifierBytes (${limits.maxClassifierBytes}) bytes (413 above). It is checked as synth generate loads it: `
+            + 'the manifest schema, the graph\'s input and output names, dtypes, ranks and sizes against the manifest, and a test inference (class count, finite outputs); '
+            + 'a failure answers 400 with the problem and nothing is kept.',
+          requestBody: body('ClassifierUpload'),
+          responses: { 201: { description: 'stored; Location is the classifier; its id is a guidance.classifier', content: jsonContent('Classifier') }, ...errors(400, 413, 415, ...common) },
+        },
+      },
+      '/v1/classifiers/{id}': {
+        get: { summary: 'an uploaded classifier', parameters: [jobId], responses: { 200: { description: 'the classifier', content: jsonContent('Classifier') }, ...errors(400, 404, ...common) } },
+        delete: { summary: 'delete an uploaded classifier (a run using it finishes)', parameters: [jobId], responses: { 200: { description: 'the deleted classifier', content: jsonContent('Classifier') }, ...errors(400, 404, ...common) } },
+      },
       '/v1/datasets/{id}/shards/{n}': {
         get: {
           summary: 'download WebDataset shard n (jobs with the webdataset format)',
@@ -134,6 +178,7 @@ export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Jso
           responses: { 200: { description: 'the tar shard', content: { 'application/x-tar': { schema: binary } } }, ...errors(400, 404, 401, 500, 503) },
         },
       },
+      ...sessionPaths({ ref, jsonContent, body, errors, binary, common }),
     },
     components: {
       schemas,

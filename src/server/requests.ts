@@ -10,8 +10,9 @@ import { planSampling, type SamplingPlan } from '../spec/sample.js';
 import type { Catalog } from '../spec/catalog.js';
 import { EXPORT_DEFAULTS, type WriterFormat } from '../export/export.js';
 import { WRITER_FORMATS } from '../export/manifest.js';
-import { badField, badInput } from './errors.js';
-import { DatasetEnvelopeSchema, RenderEnvelopeSchema, StreamEnvelopeSchema } from './schemas.js';
+import { HttpError, badField, badInput } from './errors.js';
+import { ClassifierUploadSchema, DatasetEnvelopeSchema, GenerateRequestSchema, RenderEnvelopeSchema, StreamEnvelopeSchema } from './schemas.js';
+import { GENERATE_DEFAULTS } from '../diffusion/generate.js';
 import type { ServerLimits } from './config.js';
 
 /** Deepest JSON nesting accepted in a body (a spec needs 5). */
@@ -63,7 +64,7 @@ function unwrap<T extends z.ZodObject>(body: unknown, envelope: T): { rawSpec: u
 }
 
 /** parseSpec with `prefix` on every path, background files refused, sides capped, then planned. */
-function validateSpec(rawSpec: unknown, prefix: string, catalog: Catalog, limits: ServerLimits): ValidSpec {
+export function validateSpec(rawSpec: unknown, prefix: string, catalog: Catalog, limits: ServerLimits): ValidSpec {
   const at = (path: string) => (prefix ? (path === 'spec' || path === '' ? 'spec' : `${prefix}${path}`) : path);
   let spec: Spec;
   let plan: SamplingPlan;
@@ -151,4 +152,62 @@ export function parseStreamRequest(body: unknown, catalog: Catalog, limits: Serv
     throw badField(fields.end !== undefined ? 'end' : `${prefix}count`, `at most ${limits.maxStreamCount} samples for POST /v1/stream (cap maxStreamCount)`, String(end - start), 'limit_exceeded');
   }
   return { ...v, start, end };
+}
+
+/** A POST /v1/generate body that passed its schema (the model-dependent checks come in generation.ts). */
+export type GenerateBody = z.infer<typeof GenerateRequestSchema>;
+
+/** Check that a body is a JSON object of sane depth. */
+function checkObjectBody(body: unknown): void {
+  if (body === undefined) throw badField('body', 'a JSON object (Content-Type: application/json)', 'no body');
+  if (jsonDepth(body) > MAX_BODY_DEPTH) throw badField('body', `JSON nested at most ${MAX_BODY_DEPTH} levels deep`, 'deeper nesting');
+}
+
+/**
+ * Validate a POST /v1/generate body against its schema and the count cap (classes x count at most
+ * maxGenerateCount).
+ * @throws HttpError 400 with the issues (path, expected, received)
+ */
+export function parseGenerateBody(body: unknown, limits: ServerLimits): GenerateBody {
+  checkObjectBody(body);
+  const parsed = GenerateRequestSchema.safeParse(body);
+  if (!parsed.success) throw badInput(zodInputError(parsed.error, body));
+  const g = parsed.data;
+  const total = g.classes.length * (g.count ?? GENERATE_DEFAULTS.count);
+  if (total > limits.maxGenerateCount) {
+    throw badField(g.count === undefined ? 'classes' : 'count', `at most ${limits.maxGenerateCount} images in all (classes x count; cap maxGenerateCount)`, `${g.classes.length} x ${g.count ?? GENERATE_DEFAULTS.count} = ${total}`, 'limit_exceeded');
+  }
+  return g;
+}
+
+/** A POST /v1/classifiers body with the ONNX file decoded. */
+export interface ClassifierUploadRequest {
+  name?: string;
+  manifest: Record<string, unknown>;
+  model: Buffer;
+  forward?: Buffer;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Validate a POST /v1/classifiers body and decode its ONNX file.
+ * @throws HttpError 400 for a bad body or base64, 413 for a file over maxClassifierBytes
+ */
+export function parseClassifierUpload(body: unknown, limits: ServerLimits): ClassifierUploadRequest {
+  checkObjectBody(body);
+  const parsed = ClassifierUploadSchema.safeParse(body);
+  if (!parsed.success) throw badInput(zodInputError(parsed.error, body));
+  const { name, manifest, model, forward } = parsed.data;
+  const decode = (field: string, text: string) => {
+    if (text.length % 4 !== 0 || !BASE64_RE.test(text)) throw badField(field, 'the ONNX file as base64 (A-Z, a-z, 0-9, +, /, = padding; no line breaks)', `${text.length} characters that are not base64`);
+    return Buffer.from(text, 'base64');
+  };
+  const bytes = decode('model', model);
+  const forwardBytes = forward === undefined ? undefined : decode('forward', forward);
+  const total = bytes.length + (forwardBytes?.length ?? 0);
+  if (total > limits.maxClassifierBytes) {
+    throw new HttpError(413, 'payload_too_large', `model: the ONNX file${forwardBytes ? 's have' : ' has'} ${total} bytes, over the limit of ${limits.maxClassifierBytes} bytes (maxClassifierBytes)`, { limit: limits.maxClassifierBytes });
+  }
+  return { name, manifest, model: bytes, ...(forwardBytes ? { forward: forwardBytes } : {}) };
 }

@@ -137,6 +137,12 @@ export interface SamplingPlan {
   /** Grid cells in this split (null when every cell is, i.e. no holdout). */
   cells: Uint32Array | null;
   gridCells: number;
+  /**
+   * Factor values fixed per sample index (the feedback loop's adaptive sampling): they fix the
+   * scene's factors and the first object's, over a grid or sweep cell's values; a holdout split's
+   * combination still wins, so a sample stays in its split. Absent for plain spec sampling.
+   */
+  overrides?: ReadonlyMap<number, Readonly<Record<string, FactorValue>>>;
 }
 
 /**
@@ -337,22 +343,23 @@ function inSplit(plan: SamplingPlan, desc: SceneDescription): boolean {
  */
 export function describeSample(plan: SamplingPlan, index: number, layoutAttempt = 0): SceneDescription {
   const { spec } = plan;
+  const fixed = plan.overrides?.get(index);
   if (plan.axes) {
     const cellIndex = index % plan.gridCells;
     const cell = gridCell(plan.axes, plan.cells ? plan.cells[cellIndex] : cellIndex);
-    return drawScene(plan, index, 0, cell, layoutAttempt);
+    return drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt);
   }
   if (plan.sweep) {
     const cell = plan.sweep[index % plan.sweep.length];
-    const desc = drawScene(plan, index, 0, cell, layoutAttempt);
+    const desc = drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt);
     desc.factors[SWEEP_FACTOR] = cell[SWEEP_FACTOR];
     return desc;
   }
   for (let attempt = 0; attempt < MAX_SPLIT_ATTEMPTS; attempt++) {
-    let forced: Record<string, FactorValue> = {};
+    let forced: Record<string, FactorValue> = fixed ? { ...fixed } : {};
     if (spec.split === 'holdout') {
       const combo = rngFor(spec.seed, index, `holdout${attempt}`).pick(spec.holdout);
-      forced = Object.fromEntries(Object.entries(combo).filter(([, v]) => !Array.isArray(v))) as Record<string, FactorValue>;
+      forced = { ...forced, ...Object.fromEntries(Object.entries(combo).filter(([, v]) => !Array.isArray(v))) as Record<string, FactorValue> };
     }
     const desc = drawScene(plan, index, attempt, forced, layoutAttempt);
     if (inSplit(plan, desc)) return desc;

@@ -1,0 +1,239 @@
+/**
+ * The sessions API (the trainer feedback loop over rendered data), mounted at /v1/sessions:
+ *
+ *   POST   /v1/sessions                  {spec, strategy?, options?} -> 201 the session
+ *   GET    /v1/sessions                  list
+ *   GET    /v1/sessions/:id              counts, per-class and per-factor-bin hardness, the mixture
+ *   DELETE /v1/sessions/:id
+ *   POST   /v1/sessions/:id/feedback     {records: [{id, loss?, correct?}]} -> {accepted, rejected, unknownIds}
+ *   POST   /v1/sessions/:id/batches      {n, strategy?} -> a WebDataset tar, streamed
+ *   POST   /v1/sessions/:id/classifier   {manifest, model} | {classifierId} -> the session
+ *
+ * Wiring only: the state and its rules live in src/feedback.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { join } from 'node:path';
+import { InputError, describeValue } from '../core/errors.js';
+import { exists } from '../core/fs.js';
+import type { SceneRenderer } from '../render/renderer.js';
+import type { Catalog } from '../spec/catalog.js';
+import { zodIssues } from '../spec/schema.js';
+import { TAR_END } from '../export/tar.js';
+import { sampleTarFragment } from '../export/webdataset.js';
+import type { SessionStore } from '../feedback/store.js';
+import type { Session } from '../feedback/session.js';
+import { SESSION_ID_RE, validateFeedback } from '../feedback/ingest.js';
+import { STRATEGIES, UNSUPPORTED_STRATEGIES, type Strategy } from '../feedback/strategy.js';
+import { prepareBatch, renderBatch, sessionRecord } from '../feedback/batch.js';
+import type { ServerLimits } from './config.js';
+import { HttpError, badField, badInput, notFound } from './errors.js';
+import { methodNotAllowed, negotiate, requireJson } from './middleware.js';
+import { jsonDepth, MAX_BODY_DEPTH, validateSpec } from './requests.js';
+import { encodeSample } from './samples.js';
+import { BatchRequestSchema, SessionFieldsSchema } from './session-schemas.js';
+
+/** Body limits of the session routes that take more than a spec. */
+export const SESSION_HTTP_DEFAULTS = {
+  /** Feedback bodies: about 400,000 records of {id, loss}. */
+  feedbackBodyLimit: 32 * 1024 * 1024,
+};
+
+/** Folder of the classifiers uploaded with POST /v1/classifiers, inside the data dir. */
+export const CLASSIFIERS_DIR = 'classifiers';
+
+/** Ids of uploaded classifiers accepted in `classifierId` (a folder name; no separators, no dots first). */
+const CLASSIFIER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** What the sessions router needs. */
+export interface SessionRoutesDeps {
+  store: SessionStore;
+  renderer: SceneRenderer;
+  catalog: Catalog;
+  limits: ServerLimits;
+  /** The data dir: `{classifierId}` names `<dataDir>/classifiers/<id>/`. */
+  dataDir: string;
+  /** Open streams, counted with the app's (health, shutdown). */
+  stats?: { streams: number };
+  /** Fires when the server shuts down: open batch streams stop. */
+  shutdownSignal?: AbortSignal;
+  feedbackBodyLimit?: number;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** 400 for a refused strategy (`guided`), naming the field; null for anything else. */
+function unsupportedStrategy(value: unknown, path = 'strategy'): HttpError | null {
+  if (typeof value !== 'string' || !Object.hasOwn(UNSUPPORTED_STRATEGIES, value)) return null;
+  return badField(path, `one of ${STRATEGIES.join(', ')}`, `${JSON.stringify(value)} (${UNSUPPORTED_STRATEGIES[value]})`);
+}
+
+/** A body's fields checked by a zod schema, as a 400 in parseSpec's wording. */
+function checkFields<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, fields: unknown): T {
+  const r = schema.safeParse(fields);
+  if (!r.success) throw badInput(new InputError(zodIssues(r.error, [], fields, 'body')));
+  return r.data;
+}
+
+function requireBody(body: unknown, expected: string): Record<string, unknown> {
+  if (body === undefined) throw badField('body', `${expected} (Content-Type: application/json)`, 'no body');
+  if (!isObject(body)) throw badField('body', expected, describeValue(body));
+  if (jsonDepth(body) > MAX_BODY_DEPTH) throw badField('body', `JSON nested at most ${MAX_BODY_DEPTH} levels deep`, 'deeper nesting');
+  return body;
+}
+
+/** The sessions router (mount at /v1/sessions, after auth). */
+export function sessionsRouter(deps: SessionRoutesDeps): Router {
+  const { store, renderer, catalog, limits } = deps;
+  const parser = (limit: number) => express.json({ limit: Math.max(limits.bodyLimit, limit), strict: false, type: ['application/json', 'application/*+json'] });
+  const json = express.json({ limit: limits.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] });
+  const feedbackJson = parser(deps.feedbackBodyLimit ?? SESSION_HTTP_DEFAULTS.feedbackBodyLimit);
+  // Classifier uploads: room for maxClassifierBytes of ONNX as base64, plus bodyLimit for the manifest.
+  const classifierJson = parser(Math.ceil(limits.maxClassifierBytes / 3) * 4 + limits.bodyLimit);
+  const router = express.Router({ strict: false });
+
+  const sessionOf = (req: Request): Session => {
+    const id = req.params.id;
+    if (typeof id !== 'string' || !SESSION_ID_RE.test(id)) throw badField('id', 'a session id (a UUID v4 such as 0f8fad5b-d9cb-469f-a165-70867728950e)', describeValue(id));
+    const session = store.get(id);
+    if (!session) throw notFound(`no session ${id}`);
+    return session;
+  };
+
+  /** An AbortSignal that fires when the client goes away or the server shuts down. */
+  const clientGone = (res: Response): AbortSignal => {
+    const controller = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) controller.abort(); });
+    const onShutdown = () => controller.abort();
+    deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
+    res.on('close', () => deps.shutdownSignal?.removeEventListener('abort', onShutdown));
+    return controller.signal;
+  };
+
+  router.route('/').get((req, res) => {
+    negotiate(req, ['application/json']);
+    res.json({ sessions: store.list().map((s) => s.summary()) });
+  }).post(requireJson(), json, async (req, res) => {
+    negotiate(req, ['application/json']);
+    const body = requireBody(req.body, 'an object {spec, strategy?, options?}');
+    if (!Object.hasOwn(body, 'spec')) throw badField('spec', 'a factor spec (the body is {spec, strategy?, options?})', 'undefined');
+    const refused = unsupportedStrategy(body.strategy);
+    if (refused) throw refused;
+    const fields = { ...body };
+    delete fields.spec;
+    const { strategy, options } = checkFields(SessionFieldsSchema, fields);
+    const v = validateSpec(body.spec, 'spec.', catalog, limits);
+    const session = await store.create({ rawSpec: v.raw, spec: v.spec, strategy, options });
+    res.status(201).setHeader('Location', `/v1/sessions/${session.id}`);
+    res.json(session.view());
+  }).all(methodNotAllowed(['GET', 'POST']));
+
+  router.route('/:id').get((req, res) => {
+    negotiate(req, ['application/json']);
+    res.json(sessionOf(req).view());
+  }).delete(async (req, res) => {
+    negotiate(req, ['application/json']);
+    const session = sessionOf(req);
+    await store.delete(session.id);
+    res.json({ id: session.id, deleted: true });
+  }).all(methodNotAllowed(['GET', 'DELETE']));
+
+  router.route('/:id/feedback').post(requireJson(), feedbackJson, async (req, res) => {
+    negotiate(req, ['application/json']);
+    const session = sessionOf(req);
+    if (req.body === undefined) throw badField('body', 'an object {records: [{id, loss?, correct?}, ...]} (Content-Type: application/json)', 'no body');
+    const records = validateFeedback(req.body);
+    const result = session.ingest(records);
+    await store.save(session);
+    res.json(result);
+  }).all(methodNotAllowed(['POST']));
+
+  router.route('/:id/batches').post(requireJson(), json, async (req, res) => {
+    negotiate(req, ['application/x-tar']);
+    const session = sessionOf(req);
+    const body = requireBody(req.body, 'an object {n, strategy?}');
+    const refused = unsupportedStrategy(body.strategy);
+    if (refused) throw refused;
+    const { n, strategy: asked } = checkFields(BatchRequestSchema, body);
+    const strategy: Strategy = asked ?? session.strategy;
+    const renders = strategy === 'pruned' ? n * session.options.candidates : n;
+    if (renders > limits.maxStreamCount) {
+      throw badField('n', `at most ${limits.maxStreamCount} samples rendered per batch (cap maxStreamCount${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
+    }
+    let classifier = null;
+    if (strategy === 'pruned') {
+      if (!session.classifier) {
+        throw new HttpError(409, 'conflict', `strategy pruned needs the session's classifier: install one with POST /v1/sessions/${session.id}/classifier first`);
+      }
+      classifier = (await store.classifierFor(session))!.classifier;
+    }
+    const signal = clientGone(res);
+    const stats = deps.stats;
+    if (stats) stats.streams++;
+    try {
+      let batch;
+      try {
+        batch = await prepareBatch(session, { n, strategy, renderer, classifier, signal });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') return void res.destroy();
+        throw err;
+      }
+      await store.save(session);
+      res.status(200).type('application/x-tar');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Disposition', `attachment; filename="${session.spec.name}-batch-${batch.batch}.tar"`);
+      res.setHeader('X-Synth-Count', String(batch.items.length));
+      res.setHeader('X-Synth-Batch', String(batch.batch));
+      res.setHeader('X-Synth-Session', session.id);
+      res.flushHeaders();
+      const encode = (r: Parameters<typeof encodeSample>[0]) => encodeSample(r, session.spec);
+      for await (const { item, sample } of renderBatch(batch, { renderer, encode, signal })) {
+        const record = sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption });
+        if (!res.write(sampleTarFragment(record, sample.image, sample.labelFiles))) {
+          await new Promise<void>((resolve) => {
+            const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
+        if (signal.aborted) break;
+      }
+      // A batch cut short (client gone, shutdown) ends without the tar end marker: a truncated archive.
+      if (signal.aborted) res.destroy();
+      else res.end(TAR_END);
+    } finally {
+      if (stats) stats.streams--;
+    }
+  }).all(methodNotAllowed(['POST']));
+
+  router.route('/:id/classifier').post(requireJson(), classifierJson, async (req, res) => {
+    negotiate(req, ['application/json']);
+    const session = sessionOf(req);
+    const body = requireBody(req.body, 'an object {manifest, model} or {classifierId}');
+    if (Object.hasOwn(body, 'classifierId')) {
+      const extra = Object.keys(body).filter((k) => k !== 'classifierId');
+      if (extra.length > 0) throw badField('body', '{classifierId} alone, or {manifest, model}', `also ${describeValue(extra)}`);
+      const id = body.classifierId;
+      if (typeof id !== 'string' || !CLASSIFIER_ID_RE.test(id)) throw badField('classifierId', 'the id of a classifier uploaded with POST /v1/classifiers', describeValue(id));
+      const dir = join(deps.dataDir, CLASSIFIERS_DIR, id);
+      if (!await exists(join(dir, 'model.json'))) throw notFound(`no classifier ${id} (upload one with POST /v1/classifiers)`);
+      await store.installClassifier(session, { dir }, `classifier:${id}`);
+    } else {
+      const extra = Object.keys(body).filter((k) => k !== 'manifest' && k !== 'model');
+      if (extra.length > 0) throw badField('body', 'only the keys manifest and model (or classifierId alone)', `unknown keys ${describeValue(extra)}`);
+      if (!isObject(body.manifest)) throw badField('manifest', 'the classifier\'s model.json as an object', describeValue(body.manifest));
+      if (typeof body.model !== 'string' || body.model.length === 0 || !/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(body.model)) {
+        throw badField('model', 'the ONNX file as a base64 string', typeof body.model === 'string' ? `${body.model.length} characters that are not base64` : describeValue(body.model));
+      }
+      const model = Buffer.from(body.model, 'base64');
+      if (model.length > limits.maxClassifierBytes) {
+        throw new HttpError(413, 'payload_too_large', `model: an ONNX file of ${model.length} bytes is over maxClassifierBytes (${limits.maxClassifierBytes})`, { limit: limits.maxClassifierBytes });
+      }
+      await store.installClassifier(session, { manifest: body.manifest, model }, 'upload');
+    }
+    res.json(session.view());
+  }).all(methodNotAllowed(['POST']));
+
+  return router;
+}
