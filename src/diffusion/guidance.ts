@@ -53,7 +53,7 @@ export interface GuidanceOptions {
 /** Defaults per mode (gradient: the papers' 6 of 30 steps at 0.03). */
 export const GUIDANCE_DEFAULTS: Readonly<Record<GuidanceMode, { scale: number; stepFraction: number; candidates: number }>> = {
   gradient: { scale: 0.03, stepFraction: 6 / 30, candidates: 1 },
-  svdd: { scale: 0, stepFraction: 1, candidates: 4 },
+  svdd: { scale: 0, stepFraction: 0.5, candidates: 4 },
   particles: { scale: 10, stepFraction: 4 / 30, candidates: 4 },
 };
 

@@ -111,10 +111,7 @@ export class SessionStore {
     await mkdir(root, { recursive: true });
     await removeTempFiles(root).catch(() => 0);
     for (const name of (await readdir(root)).sort()) {
-      if (!SESSION_ID_RE.test(name)) {
-        if (name.endsWith('.tmp')) await rm(join(root, name), { recursive: true, force: true });
-        continue;
-      }
+      if (!SESSION_ID_RE.test(name)) continue;
       try {
         const session = await loadSessionDir(join(root, name), opts.catalog);
         if (session.id !== name) throw new Error(`session.json names session ${session.id}`);

@@ -118,3 +118,18 @@ test('multi-object placement has no overlaps', (t) => {
   const plan = planSampling(spec({ count: 5, factors: { objects: { const: 4 } } }), catalog);
   t.is(describeSample(plan, 0).objects.length, 4);
 });
+
+test('plan.overrides fix the scene and first object factors of listed indices only; a holdout split\'s combination still wins', (t) => {
+  const s = spec({ seed: 4, classes: ['cube', 'torus'], factors: { yaw: { uniform: [0, 360] }, objects: { const: 2 }, texture: { choice: ['default', 'wood'] } } });
+  const plan = planSampling(s, catalog);
+  const fixed = { ...plan, overrides: new Map([[3, { class: 'torus', yaw: 12.5, texture: 'wood', 'camera.fov': 55 }]]) };
+  const d = describeSample(fixed, 3);
+  t.is(d.objects[0].class, 'torus');
+  t.is(d.objects[0].yaw, 12.5);
+  t.is(d.objects[0].texture, 'wood');
+  t.is(d.camera.fov, 55, 'a scene factor');
+  t.is(describeSample(fixed, 3).objects[1].yaw, describeSample(plan, 3).objects[1].yaw, 'the second object is not fixed');
+  t.deepEqual(describeSample(fixed, 4), describeSample(plan, 4), 'indices without overrides are plain samples');
+  const held = planSampling(spec({ seed: 4, classes: ['cube', 'torus'], split: 'holdout', holdout: [{ class: 'cube' }] }), catalog);
+  t.is(describeSample({ ...held, overrides: new Map([[0, { class: 'torus' }]]) }, 0).objects[0].class, 'cube', 'the holdout combination wins');
+});
