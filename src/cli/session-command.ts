@@ -1,7 +1,7 @@
 /**
  * `synth session`: the trainer feedback loop offline, on a session folder (the same files as a
  * server's `<data-dir>/sessions/<id>/`): create it from a spec, report feedback from a JSONL file,
- * render the next batch as a WebDataset tar, show the hardness, install a classifier for `pruned`.
+ * render the next batch as a WebDataset tar, show the hardness, install a classifier for `pruned` and `guided`.
  */
 import { open, readFile, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -13,14 +13,15 @@ import { loadBackgroundImages } from '../assets/backgrounds.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS, SHADOW_MODES, createRenderer } from '../render/renderer.js';
 import { TAR_END } from '../export/tar.js';
-import { sampleTarFragment } from '../export/webdataset.js';
 import { Session, SESSION_DEFAULTS, SessionOptionsSchema, type SessionOptions } from '../feedback/session.js';
-import { STRATEGIES, UNSUPPORTED_STRATEGIES, type Strategy } from '../feedback/strategy.js';
+import { NEEDS_CLASSIFIER, STRATEGIES, type Strategy } from '../feedback/strategy.js';
 import { validateFeedback, type FeedbackRecord } from '../feedback/ingest.js';
 import { SESSION_FILES, loadSessionDir, saveSessionDir } from '../feedback/store.js';
 import { installClassifier, openClassifier } from '../feedback/classifier.js';
-import { prepareBatch, renderBatch, sessionRecord } from '../feedback/batch.js';
-import { encodeSample } from '../server/samples.js';
+import { batchFragments, prepareBatch } from '../feedback/batch.js';
+import { guidedRun, type GuidedRun } from '../feedback/guided.js';
+import { GUIDED_DEFAULTS } from '../feedback/guided-options.js';
+import { loadDenoiser, type LoadedDenoiser } from '../diffusion/load.js';
 import { zodIssues } from '../spec/schema.js';
 import { randomUUID } from 'node:crypto';
 import { loadLibrary } from './assets-command.js';
@@ -33,7 +34,7 @@ export const SESSION_USAGE = `  synth session create     --spec FILE --dir DIR [
   synth session feedback   --dir DIR --file FEEDBACK.jsonl   (lines {"id": ..., "loss": 0.7, "correct": true})
   synth session batch      --dir DIR --n N --out OUT.tar|DIR [--strategy S] [--backend B] [--shadows S] [--quiet] [--assets DIR]
   synth session show       --dir DIR [--json] [--assets DIR]
-  synth session classifier --dir DIR --model NAME|PATH   (the classifier of the pruned strategy)`;
+  synth session classifier --dir DIR --model NAME|PATH   (the classifier of the pruned and guided strategies)`;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -49,7 +50,6 @@ function numberOption(name: string, value: string | undefined, min: number, max:
 
 function strategyOption(value: string | undefined): Strategy | undefined {
   if (value === undefined) return undefined;
-  if (Object.hasOwn(UNSUPPORTED_STRATEGIES, value)) throw inputError('--strategy', `one of ${STRATEGIES.join(', ')}`, value, UNSUPPORTED_STRATEGIES[value]);
   return choiceOption<Strategy>('strategy', value, STRATEGIES, SESSION_DEFAULTS.strategy);
 }
 
@@ -211,9 +211,22 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
   const shadows = choiceOption('shadows', values.shadows, SHADOW_MODES, RENDER_DEFAULTS.shadows);
   const { session, library } = await loadSession(dir, values.assets);
   const strategy = asked ?? session.strategy;
-  if (strategy === 'pruned' && !session.classifier) throw inputError('--strategy', 'a session with a classifier for pruned (synth session classifier --dir DIR --model M)', strategy);
+  if (NEEDS_CLASSIFIER.includes(strategy) && !session.classifier) throw inputError('--strategy', `a session with a classifier for ${strategy} (synth session classifier --dir DIR --model M)`, strategy);
   if (session.spec.backgrounds.length > 0) await loadBackgroundImages(session.spec.backgrounds, dir);
-  const loaded = strategy === 'pruned' ? await openClassifier(join(dir, SESSION_FILES.classifier)) : null;
+  const loaded = NEEDS_CLASSIFIER.includes(strategy) ? await openClassifier(join(dir, SESSION_FILES.classifier)) : null;
+  let generator: LoadedDenoiser | null = null;
+  let guided: GuidedRun | null = null;
+  if (strategy === 'guided') {
+    const modelRef = session.options.guided?.model ?? GUIDED_DEFAULTS.model;
+    try {
+      generator = await loadDenoiser(modelRef);
+      guided = guidedRun(session, generator, loaded!, modelRef);
+    } catch (err) {
+      await loaded?.session.release();
+      await generator?.session.release();
+      throw err;
+    }
+  }
   const renderer = await createRenderer(library, { backend, shadows });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -231,9 +244,8 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     const printer = values.quiet ? null : createProgressPrinter({ label: 'batch ' });
     let done = 0;
     try {
-      const encode = (r: Parameters<typeof encodeSample>[0]) => encodeSample(r, session.spec);
-      for await (const { item, sample } of renderBatch(batch, { renderer, encode, signal: controller.signal })) {
-        await fh.write(sampleTarFragment(sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption }), sample.image, sample.labelFiles));
+      for await (const { fragment } of batchFragments(session, batch, { renderer, guided, signal: controller.signal })) {
+        await fh.write(fragment);
         printer?.update(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
       }
       if (controller.signal.aborted) throw Object.assign(new Error('interrupted: the batch is served (its ids are known) but its tar was not written'), { name: 'AbortError' });
@@ -257,6 +269,7 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await loaded?.session.release();
+    await generator?.session.release();
     renderer.dispose();
   }
 }

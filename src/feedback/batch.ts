@@ -10,7 +10,10 @@ import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { Classifier } from '../diffusion/classifier.js';
 import type { SampleRecord } from '../export/records.js';
 import { Session, type BatchItem, type PreparedBatch } from './session.js';
-import { crossEntropy, resizeToRgb, type Strategy } from './strategy.js';
+import { NEEDS_CLASSIFIER, crossEntropy, resizeToRgb, type Strategy } from './strategy.js';
+import { generateGuided, type GuidedRun } from './guided.js';
+import { sampleTarFragment } from '../export/webdataset.js';
+import { encodeSample } from '../server/samples.js';
 import { binLabel, NO_BIN } from './bins.js';
 
 /** Defaults of batch rendering. */
@@ -52,8 +55,8 @@ function abortError(): Error {
  */
 export async function prepareBatch(session: Session, opts: PrepareBatchOptions): Promise<CommittedBatch> {
   const strategy = opts.strategy ?? session.strategy;
-  if (strategy === 'pruned' && !opts.classifier) {
-    throw new InputError([{ path: 'strategy', expected: 'a session with a classifier for pruned', received: '"pruned"', message: `strategy: pruned needs the session's classifier; install one first (POST /v1/sessions/${session.id}/classifier or synth session classifier)` }]);
+  if (NEEDS_CLASSIFIER.includes(strategy) && !opts.classifier) {
+    throw new InputError([{ path: 'strategy', expected: `a session with a classifier for ${strategy}`, received: JSON.stringify(strategy), message: `strategy: ${strategy} needs the session's classifier; install one first (POST /v1/sessions/${session.id}/classifier or synth session classifier)` }]);
   }
   const prepared = session.prepare(opts.n, strategy);
   const rendered = new Map<number, RenderedSample>();
@@ -159,4 +162,32 @@ export function sessionRecord(session: Session, batch: number, item: BatchItem, 
     ...(item.hardness !== undefined ? { hardness: item.hardness, binHardness: item.binHardness } : {}),
     ...(item.criterion !== undefined ? { criterion: item.criterion } : {}),
   };
+}
+
+/** What batchFragments needs. */
+export interface BatchFragmentsOptions {
+  renderer: SceneRenderer;
+  /** For guided batches: the generator and guidance (see guidedRun). */
+  guided?: GuidedRun | null;
+  signal?: AbortSignal;
+}
+
+/**
+ * The WebDataset tar fragments of a committed batch, in order: rendered samples (renderBatch) with
+ * their session records, or for `guided` the generated images with theirs.
+ * @throws InputError when a guided batch comes without its GuidedRun
+ */
+export async function* batchFragments(session: Session, batch: CommittedBatch, opts: BatchFragmentsOptions): AsyncGenerator<{ item: BatchItem; fragment: Buffer }> {
+  if (batch.strategy === 'guided') {
+    if (!opts.guided) throw new InputError(`strategy: guided needs a generator and the session's classifier`);
+    for await (const { item, image, record } of generateGuided(session, batch, opts.guided, opts.signal)) {
+      yield { item, fragment: sampleTarFragment(record as unknown as SampleRecord, image, []) };
+    }
+    return;
+  }
+  const encode = (r: RenderedSample) => encodeSample(r, session.spec);
+  for await (const { item, sample } of renderBatch(batch, { renderer: opts.renderer, encode, signal: opts.signal })) {
+    const record = sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption });
+    yield { item, fragment: sampleTarFragment(record, sample.image, sample.labelFiles) };
+  }
 }

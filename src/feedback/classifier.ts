@@ -1,5 +1,5 @@
 /**
- * A session's classifier snapshot (for `pruned`): installed into the session's folder from an upload
+ * A session's classifier snapshot (for `pruned` and `guided`): installed into the session's folder from an upload
  * (manifest + ONNX bytes) or from a model folder, checked to load and to know every class the
  * session's spec draws, then swapped in whole.
  */
@@ -12,12 +12,14 @@ import { ClassifierManifestSchema, locateModel, parseManifest, readManifest, typ
 import type { ClassifierInfo } from './session.js';
 
 /** File names of an installed snapshot. */
-export const CLASSIFIER_FILES = { manifest: 'model.json', model: 'model.onnx' } as const;
+export const CLASSIFIER_FILES = { manifest: 'model.json', model: 'model.onnx', forward: 'forward.onnx' } as const;
 
 /** A classifier as uploaded: its manifest object (see ClassifierManifestSchema) and the ONNX bytes. */
 export interface ClassifierUpload {
   manifest: unknown;
   model: Uint8Array;
+  /** The forward-only graph of a classifier with gradient outputs (its manifest's forwardFile). */
+  forward?: Uint8Array;
 }
 
 /** Where a snapshot comes from: an upload, or a model folder (or model.json path) on disk. */
@@ -45,12 +47,17 @@ export async function installClassifier(dir: string, source: ClassifierSource, c
       const located = await readManifest(ClassifierManifestSchema, locateModel(source.dir));
       manifest = located.manifest;
       await copyFile(located.onnxPath, join(tmp, CLASSIFIER_FILES.model));
+      if (manifest.forwardFile) await copyFile(join(located.dir, manifest.forwardFile), join(tmp, CLASSIFIER_FILES.forward));
     } else {
       manifest = parseManifest(ClassifierManifestSchema, source.manifest, 'manifest');
       if (source.model.length === 0) throw inputError('model', 'the ONNX file, base64-encoded', '""');
       await writeFile(join(tmp, CLASSIFIER_FILES.model), source.model);
+      // the forward graph comes as its own upload; without it the manifest's forwardFile is dropped
+      if (source.forward) await writeFile(join(tmp, CLASSIFIER_FILES.forward), source.forward);
+      const { forwardFile: _drop, ...rest } = manifest;
+      manifest = source.forward ? { ...rest, forwardFile: CLASSIFIER_FILES.forward } : rest;
     }
-    manifest = { ...manifest, file: CLASSIFIER_FILES.model };
+    manifest = { ...manifest, file: CLASSIFIER_FILES.model, ...(manifest.forwardFile ? { forwardFile: CLASSIFIER_FILES.forward } : {}) };
     const missing = classes.filter((c) => !manifest.classes.includes(c));
     if (missing.length > 0) {
       throw inputError('manifest.classes', `every class the session draws (${classes.join(', ')}); missing: ${missing.join(', ')}`, manifest.classes);
@@ -76,7 +83,7 @@ export async function installClassifier(dir: string, source: ClassifierSource, c
  */
 function clientPaths(err: InputError, tmp: string, from: string | null): InputError {
   const swap = (text: string) => {
-    let out = text.split(join(tmp, CLASSIFIER_FILES.manifest)).join('manifest').split(join(tmp, CLASSIFIER_FILES.model)).join('model').split(tmp).join('upload');
+    let out = text.split(join(tmp, CLASSIFIER_FILES.manifest)).join('manifest').split(join(tmp, CLASSIFIER_FILES.model)).join('model').split(join(tmp, CLASSIFIER_FILES.forward)).join('forward').split(tmp).join('upload');
     if (from) out = out.split(from).join('classifier');
     return out.replace(/^manifest: \(root\)/, 'manifest').replace(/^manifest: /, 'manifest.');
   };

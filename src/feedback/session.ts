@@ -16,7 +16,8 @@ import { rngFor } from '../core/random.js';
 import type { Catalog } from '../spec/catalog.js';
 import { describeSample, matchesCombo, planSampling, type SamplingPlan, type SceneDescription } from '../spec/sample.js';
 import type { FactorValue, Spec } from '../spec/schema.js';
-import { BIN_DEFAULTS, MAX_BINS, binLabel, binOf, buildBinning, type Binning } from './bins.js';
+import { BIN_DEFAULTS, MAX_BINS, NO_BIN, binLabel, binOf, buildBinning, type Binning } from './bins.js';
+import { GuidedOptionsSchema, type GuidedOptions } from './guided-options.js';
 import { HARDNESS_DEFAULTS, HardnessMap, type HardnessData, type HardnessSignal } from './hardness.js';
 import { MIXTURE_DEFAULTS, STRATEGIES, drawCell, mixtureTables, type MixtureTables, type Strategy } from './strategy.js';
 import { sampleNumberOf, sessionSampleId, type FeedbackRecord } from './ingest.js';
@@ -49,6 +50,7 @@ export const SessionOptionsSchema = z.strictObject({
   priorWeight: z.number().min(0).optional().describe(`pseudo-records of the global mean in every cell (default ${SESSION_DEFAULTS.priorWeight})`),
   signal: z.enum(['auto', 'loss', 'error']).optional().describe('hardness from the mean loss, the error rate, or auto: loss once any loss came, else error rate'),
   candidates: z.number().int().min(1).max(64).optional().describe(`pruned: candidates rendered per kept sample (default ${SESSION_DEFAULTS.candidates})`),
+  guided: GuidedOptionsSchema.optional().describe('guided: the generator and the guidance of its samples'),
 });
 /** Options of a session as given (see SessionOptionsSchema). */
 export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
@@ -64,6 +66,8 @@ export interface ResolvedSessionOptions {
   priorWeight: number;
   signal: HardnessSignal;
   candidates: number;
+  /** guided: options as given (resolved against the generator and classifier at each batch). */
+  guided?: GuidedOptions;
 }
 
 /** Counters of a session. */
@@ -113,7 +117,7 @@ export interface SessionFile {
 }
 
 /** Code of each strategy in a served row. */
-const STRATEGY_CODE: Readonly<Record<Strategy, number>> = { uniform: 0, hardness: 1, pruned: 2 };
+const STRATEGY_CODE: Readonly<Record<Strategy, number>> = { uniform: 0, hardness: 1, pruned: 2, guided: 3 };
 
 /** The class of a served row whose class is in no class cell. */
 const NO_CLASS = 0xffff;
@@ -220,7 +224,7 @@ function emptyCounters(): SessionCounters {
   const source = () => ({ records: 0, lossSum: 0, lossRecords: 0, errors: 0, errorRecords: 0 });
   return {
     batches: 0, served: 0, drawn: 0, feedbackBatches: 0, accepted: 0, rejected: 0, unknown: 0, otherSession: 0,
-    bySource: { uniform: source(), hardness: source(), pruned: source() },
+    bySource: { uniform: source(), hardness: source(), pruned: source(), guided: source() },
   };
 }
 
@@ -236,6 +240,7 @@ export function resolveOptions(options: SessionOptions, binning: Binning): Resol
     priorWeight: options.priorWeight ?? SESSION_DEFAULTS.priorWeight,
     signal: options.signal ?? SESSION_DEFAULTS.signal,
     candidates: options.candidates ?? SESSION_DEFAULTS.candidates,
+    ...(options.guided ? { guided: options.guided } : {}),
   };
 }
 
@@ -320,7 +325,8 @@ export class Session {
     return new Session({
       id: file.id, createdAt: file.createdAt, rawSpec: file.spec, spec, catalog, binning, strategy: file.strategy, options: file.options,
       seed: file.seed, hardness: HardnessMap.fromJSON(binning, file.hardness), served: new ServedMap(rowBytes, rows.subarray(0, file.counters.served * rowBytes)),
-      counters: file.counters, classifier: file.classifier,
+      // sessions saved before the guided strategy existed have no counters for it
+      counters: { ...file.counters, bySource: { ...emptyCounters().bySource, ...file.counters.bySource } }, classifier: file.classifier,
     });
   }
 
@@ -367,6 +373,16 @@ export class Session {
     const first = this.counters.drawn;
     this.counters.drawn += count;
     const items: BatchItem[] = [];
+    if (strategy === 'guided') {
+      // the class from the class mixture; the image comes from the generator, so no factor bins
+      const tables = this.tables();
+      const noBins = this.binning.factors.map(() => NO_BIN);
+      for (let i = 0; i < count; i++) {
+        const c = rngFor(this.seed, first + i, `session-batch-${batch}`).weighted(tables.classProbs);
+        items.push({ id: '', number: -1, sceneIndex: first + i, factors: { class: this.binning.classes[c] }, classIndex: c, bins: noBins, strategy, hardness: tables.classHardness[c] });
+      }
+      return { batch, strategy, plan: this.plan, items, keep: n, committed: false };
+    }
     if (strategy !== 'hardness') {
       for (let i = 0; i < count; i++) {
         const desc = describeSample(this.plan, first + i);

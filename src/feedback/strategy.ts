@@ -10,6 +10,8 @@
  *   deviation above another's is drawn e² ≈ 7.4 times as often before the ε mix, whatever the loss scale.
  * - `pruned`: k·n candidates drawn uniformly, scored by the session's classifier (cross-entropy of
  *   the intended class), the n hardest kept.
+ * - `guided`: each sample's class drawn from the class mixture above, its image made by the diffusion
+ *   sampler with classifier-feedback guidance from the session's classifier (see guided.ts).
  */
 import type { Rng } from '../core/random.js';
 import type { Binning } from './bins.js';
@@ -18,14 +20,12 @@ import type { HardnessMap, HardnessSignal } from './hardness.js';
 import type { FactorValue } from '../spec/schema.js';
 
 /** Strategies a session can use. */
-export const STRATEGIES = ['uniform', 'hardness', 'pruned'] as const;
+export const STRATEGIES = ['uniform', 'hardness', 'pruned', 'guided'] as const;
 /** A strategy's name. */
 export type Strategy = (typeof STRATEGIES)[number];
 
-/** Strategies that are planned but refused for now (with a 400 / exit 2 naming the field). */
-export const UNSUPPORTED_STRATEGIES: Readonly<Record<string, string>> = {
-  guided: 'diffusion with classifier guidance is not supported yet for sessions; use uniform, hardness or pruned',
-};
+/** Strategies that need the session's classifier. */
+export const NEEDS_CLASSIFIER: readonly Strategy[] = ['pruned', 'guided'];
 
 /** Defaults of the mixture. */
 export const MIXTURE_DEFAULTS = {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { SpecSchema } from '../spec/schema.js';
 import { SessionOptionsSchema } from '../feedback/session.js';
 import { STRATEGIES } from '../feedback/strategy.js';
+import { GuidedOptionsSchema } from '../feedback/guided-options.js';
 import { MAX_ID_LENGTH } from '../feedback/ingest.js';
 
 const strategy = z.enum(STRATEGIES);
@@ -15,7 +16,7 @@ const strategy = z.enum(STRATEGIES);
 /** POST /v1/sessions. */
 export const SessionCreateSchema = z.strictObject({
   spec: SpecSchema,
-  strategy: strategy.optional().describe('how batches choose samples (default hardness): uniform (the spec\'s own sampling), hardness (class and factor bins from (1-ε)·softmax(hardness/τ) + ε·uniform), pruned (k·n uniform candidates, the n the session\'s classifier finds hardest); guided is not supported yet'),
+  strategy: strategy.optional().describe('how batches choose samples (default hardness): uniform (the spec\'s own sampling), hardness (class and factor bins from (1-ε)·softmax(hardness/τ) + ε·uniform), pruned (k·n uniform candidates, the n the session\'s classifier finds hardest), guided (classes from the class mixture, images from the diffusion generator steered by the session\'s classifier: options.guided)'),
   options: SessionOptionsSchema.optional(),
 }).describe('a factor spec, the strategy and its options');
 
@@ -52,6 +53,7 @@ export const SessionClassifierRequestSchema = z.union([
   z.strictObject({
     manifest: z.record(z.string(), z.unknown()).describe('model.json of the classifier (format synth-classifier-model/1)'),
     model: z.string().min(1).describe('the ONNX file, base64'),
+    forward: z.string().min(1).optional().describe('the forward-only graph of a classifier with gradient outputs, base64 (see POST /v1/classifiers)'),
   }),
   z.strictObject({ classifierId: z.string().min(1).describe('the id of a classifier uploaded with POST /v1/classifiers') }),
 ]);
@@ -75,12 +77,13 @@ export const SessionSchema = z.object({
   options: z.object({
     bins: z.number().int(), factors: z.array(z.string()), epsilon: z.number(), temperature: nullableNumber, temperatureScale: z.number(),
     halfLife: z.number(), priorWeight: z.number(), signal: z.enum(['auto', 'loss', 'error']), candidates: z.number().int(),
+    guided: GuidedOptionsSchema.optional(),
   }),
   spec: z.record(z.string(), z.unknown()).describe('the spec as given'),
   counts: z.object({ batches: z.number().int(), served: z.number().int(), drawn: z.number().int().describe('scene indices used (pruned draws k per kept sample)') }),
   feedback: z.object({
     batches: z.number().int(), accepted: z.number().int(), rejected: z.number().int(), unknown: z.number().int(), otherSession: z.number().int(),
-    bySource: z.object({ uniform: source, hardness: source, pruned: source }).describe('feedback on the samples each strategy made'),
+    bySource: z.object({ uniform: source, hardness: source, pruned: source, guided: source }).describe('feedback on the samples each strategy made'),
   }),
   hardness: z.object({
     signal: z.union([z.enum(['loss', 'error']), z.null()]).describe('what hardness is: mean loss or error rate; null before any feedback'),

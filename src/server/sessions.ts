@@ -13,23 +13,24 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { join } from 'node:path';
-import { InputError, describeValue } from '../core/errors.js';
+import { InputError, describeValue, renameInputPaths } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import type { Catalog } from '../spec/catalog.js';
 import { zodIssues } from '../spec/schema.js';
 import { TAR_END } from '../export/tar.js';
-import { sampleTarFragment } from '../export/webdataset.js';
 import type { SessionStore } from '../feedback/store.js';
 import type { Session } from '../feedback/session.js';
 import { SESSION_ID_RE, validateFeedback } from '../feedback/ingest.js';
-import { STRATEGIES, UNSUPPORTED_STRATEGIES, type Strategy } from '../feedback/strategy.js';
-import { prepareBatch, renderBatch, sessionRecord } from '../feedback/batch.js';
+import { NEEDS_CLASSIFIER, type Strategy } from '../feedback/strategy.js';
+import { batchFragments, prepareBatch } from '../feedback/batch.js';
+import { guidedRun, type GuidedRun } from '../feedback/guided.js';
+import { GUIDED_DEFAULTS } from '../feedback/guided-options.js';
+import type { ModelRegistry } from './models.js';
 import type { ServerLimits } from './config.js';
 import { HttpError, badField, badInput, notFound } from './errors.js';
 import { methodNotAllowed, negotiate, requireJson } from './middleware.js';
-import { jsonDepth, MAX_BODY_DEPTH, validateSpec } from './requests.js';
-import { encodeSample } from './samples.js';
+import { jsonDepth, MAX_BODY_DEPTH, parseClassifierUpload, validateSpec } from './requests.js';
 import { BatchRequestSchema, SessionFieldsSchema } from './session-schemas.js';
 
 /** Body limits of the session routes that take more than a spec. */
@@ -57,16 +58,18 @@ export interface SessionRoutesDeps {
   /** Fires when the server shuts down: open batch streams stop. */
   shutdownSignal?: AbortSignal;
   feedbackBodyLimit?: number;
+  /** The diffusion models (committed generators): enables the guided strategy. */
+  models?: ModelRegistry;
 }
+
+/** CLI flag names in the diffusion modules' messages, as the session's option paths. */
+const GUIDED_OPTION_PATHS: Readonly<Record<string, string>> = {
+  '--steps': 'options.guided.steps', '--cfg': 'options.guided.cfg', '--guidance': 'options.guided.criterion', '--guidance-mode': 'options.guided.mode',
+  '--guidance-scale': 'options.guided.scale', '--candidates': 'options.guided.candidates', '--particles': 'options.guided.candidates', '--class': 'strategy',
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** 400 for a refused strategy (`guided`), naming the field; null for anything else. */
-function unsupportedStrategy(value: unknown, path = 'strategy'): HttpError | null {
-  if (typeof value !== 'string' || !Object.hasOwn(UNSUPPORTED_STRATEGIES, value)) return null;
-  return badField(path, `one of ${STRATEGIES.join(', ')}`, `${JSON.stringify(value)} (${UNSUPPORTED_STRATEGIES[value]})`);
 }
 
 /** A body's fields checked by a zod schema, as a 400 in parseSpec's wording. */
@@ -118,8 +121,6 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
     negotiate(req, ['application/json']);
     const body = requireBody(req.body, 'an object {spec, strategy?, options?}');
     if (!Object.hasOwn(body, 'spec')) throw badField('spec', 'a factor spec (the body is {spec, strategy?, options?})', 'undefined');
-    const refused = unsupportedStrategy(body.strategy);
-    if (refused) throw refused;
     const fields = { ...body };
     delete fields.spec;
     const { strategy, options } = checkFields(SessionFieldsSchema, fields);
@@ -153,8 +154,6 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
     negotiate(req, ['application/x-tar']);
     const session = sessionOf(req);
     const body = requireBody(req.body, 'an object {n, strategy?}');
-    const refused = unsupportedStrategy(body.strategy);
-    if (refused) throw refused;
     const { n, strategy: asked } = checkFields(BatchRequestSchema, body);
     const strategy: Strategy = asked ?? session.strategy;
     const renders = strategy === 'pruned' ? n * session.options.candidates : n;
@@ -162,11 +161,26 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
       throw badField('n', `at most ${limits.maxStreamCount} samples rendered per batch (cap maxStreamCount${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
     }
     let classifier = null;
-    if (strategy === 'pruned') {
+    let guided: GuidedRun | null = null;
+    let release = () => {};
+    if (NEEDS_CLASSIFIER.includes(strategy)) {
       if (!session.classifier) {
-        throw new HttpError(409, 'conflict', `strategy pruned needs the session's classifier: install one with POST /v1/sessions/${session.id}/classifier first`);
+        throw new HttpError(409, 'conflict', `strategy ${strategy} needs the session's classifier: install one with POST /v1/sessions/${session.id}/classifier first`);
       }
-      classifier = (await store.classifierFor(session))!.classifier;
+      const loaded = (await store.classifierFor(session))!;
+      classifier = loaded.classifier;
+      if (strategy === 'guided') {
+        if (!deps.models) throw badField('strategy', 'uniform, hardness or pruned (this server runs without diffusion models)', 'guided');
+        const modelRef = session.options.guided?.model ?? GUIDED_DEFAULTS.model;
+        const lease = await deps.models.acquire(await deps.models.locate(modelRef, 'denoiser', 'options.guided.model'));
+        try {
+          guided = guidedRun(session, lease.value, loaded, modelRef);
+        } catch (err) {
+          lease.release();
+          throw err instanceof InputError ? badInput(renameInputPaths(err, GUIDED_OPTION_PATHS)) : err;
+        }
+        release = () => lease.release();
+      }
     }
     const signal = clientGone(res);
     const stats = deps.stats;
@@ -187,23 +201,26 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
       res.setHeader('X-Synth-Batch', String(batch.batch));
       res.setHeader('X-Synth-Session', session.id);
       res.flushHeaders();
-      const encode = (r: Parameters<typeof encodeSample>[0]) => encodeSample(r, session.spec);
-      for await (const { item, sample } of renderBatch(batch, { renderer, encode, signal })) {
-        const record = sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption });
-        if (!res.write(sampleTarFragment(record, sample.image, sample.labelFiles))) {
-          await new Promise<void>((resolve) => {
-            const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-            res.on('drain', done);
-            res.on('close', done);
-          });
+      try {
+        for await (const { fragment } of batchFragments(session, batch, { renderer, guided, signal })) {
+          if (!res.write(fragment)) {
+            await new Promise<void>((resolve) => {
+              const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+              res.on('drain', done);
+              res.on('close', done);
+            });
+          }
+          if (signal.aborted) break;
         }
-        if (signal.aborted) break;
+      } catch (err) {
+        if ((err as Error).name !== 'AbortError') throw err;
       }
       // A batch cut short (client gone, shutdown) ends without the tar end marker: a truncated archive.
       if (signal.aborted) res.destroy();
       else res.end(TAR_END);
     } finally {
       if (stats) stats.streams--;
+      release();
     }
   }).all(methodNotAllowed(['POST']));
 
@@ -220,17 +237,9 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
       if (!await exists(join(dir, 'model.json'))) throw notFound(`no classifier ${id} (upload one with POST /v1/classifiers)`);
       await store.installClassifier(session, { dir }, `classifier:${id}`);
     } else {
-      const extra = Object.keys(body).filter((k) => k !== 'manifest' && k !== 'model');
-      if (extra.length > 0) throw badField('body', 'only the keys manifest and model (or classifierId alone)', `unknown keys ${describeValue(extra)}`);
-      if (!isObject(body.manifest)) throw badField('manifest', 'the classifier\'s model.json as an object', describeValue(body.manifest));
-      if (typeof body.model !== 'string' || body.model.length === 0 || !/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(body.model)) {
-        throw badField('model', 'the ONNX file as a base64 string', typeof body.model === 'string' ? `${body.model.length} characters that are not base64` : describeValue(body.model));
-      }
-      const model = Buffer.from(body.model, 'base64');
-      if (model.length > limits.maxClassifierBytes) {
-        throw new HttpError(413, 'payload_too_large', `model: an ONNX file of ${model.length} bytes is over maxClassifierBytes (${limits.maxClassifierBytes})`, { limit: limits.maxClassifierBytes });
-      }
-      await store.installClassifier(session, { manifest: body.manifest, model }, 'upload');
+      // the body of POST /v1/classifiers, parsed the same way (base64, size cap, the optional forward graph)
+      const upload = parseClassifierUpload(body, limits);
+      await store.installClassifier(session, upload, 'upload');
     }
     res.json(session.view());
   }).all(methodNotAllowed(['POST']));

@@ -66,9 +66,19 @@ test('the offline loop: create, batch, feedback, show; the next batch follows th
 test('session commands exit 2 naming the flag', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'synth-session-'));
   await writeFile(join(dir, 'spec.json'), JSON.stringify(SPEC));
-  const guided = await synth(['session', 'create', '--spec', join(dir, 'spec.json'), '--dir', join(dir, 's'), '--strategy', 'guided']);
-  t.is(guided.code, 2);
-  t.regex(guided.stderr, /--strategy: expected one of uniform, hardness, pruned, got "guided" \(.*not supported yet/);
+  const guided = await synth(['session', 'create', '--spec', join(dir, 'spec.json'), '--dir', join(dir, 'g'), '--strategy', 'guided']);
+  t.is(guided.code, 0, guided.stderr);
+  const noClassifier = await synth(['session', 'batch', '--dir', join(dir, 'g'), '--n', '2', '--out', join(dir, 'g.tar'), '--quiet']);
+  t.is(noClassifier.code, 2);
+  t.regex(noClassifier.stderr, /--strategy: expected a session with a classifier for guided/);
+  t.is((await synth(['session', 'classifier', '--dir', join(dir, 'g'), '--model', 'synth-classifier-32'])).code, 0);
+  const made = await synth(['session', 'batch', '--dir', join(dir, 'g'), '--n', '2', '--out', join(dir, 'g.tar'), '--quiet']);
+  t.is(made.code, 0, made.stderr);
+  const records = parseTar(await readFile(join(dir, 'g.tar'))).filter((m) => m.name.endsWith('.json')).map((m) => JSON.parse(Buffer.from(m.data).toString()));
+  t.deepEqual(records.map((r) => [r.strategy, r.guidance.mode, r.generator.model]), [['guided', 'svdd', 'synth-unet-32'], ['guided', 'svdd', 'synth-unet-32']], 'the offline loop serves guided samples too');
+  const bogus = await synth(['session', 'create', '--spec', join(dir, 'spec.json'), '--dir', join(dir, 's'), '--strategy', 'fancy']);
+  t.is(bogus.code, 2);
+  t.regex(bogus.stderr, /--strategy: expected one of uniform, hardness, pruned, guided/);
   const factors = await synth(['session', 'create', '--spec', join(dir, 'spec.json'), '--dir', join(dir, 's'), '--factors', 'pitch']);
   t.is(factors.code, 2);
   t.regex(factors.stderr, /--factors: expected a factor the spec varies/);

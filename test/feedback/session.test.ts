@@ -197,6 +197,6 @@ test('pruned keeps the candidates with the highest criterion, in candidate order
 
 test('bad options and strategies name their field', (t) => {
   t.throws(() => make(ID_A, 'hardness', { factors: ['pitch'] }), { message: /^options\.factors\[0\]: expected a factor the spec varies/ });
-  t.throws(() => make(ID_A, 'guided' as Strategy), { message: /^strategy: expected one of uniform, hardness, pruned/ });
+  t.throws(() => make(ID_A, 'fancy' as Strategy), { message: /^strategy: expected one of uniform, hardness, pruned, guided/ });
   t.throws(() => make().prepare(0), { message: /^n: expected an integer >= 1/ });
 });

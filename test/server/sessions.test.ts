@@ -118,9 +118,6 @@ test('a session is created, batches stream as WebDataset tars that say why each 
 });
 
 test('bad bodies, strategies and ids answer 400 naming the field; unknown sessions 404', async (t) => {
-  const guided = await call(server, '/v1/sessions', { body: { spec: SPEC, strategy: 'guided' } });
-  isError(t, guided, 400, 'invalid_request');
-  t.regex(guided.json.error.message, /^strategy: expected one of uniform, hardness, pruned, got "guided" \(.*not supported yet/);
   const bogus = await call(server, '/v1/sessions', { body: { spec: SPEC, strategy: 'fancy' } });
   isError(t, bogus, 400);
   t.regex(bogus.json.error.message, /^strategy: /);
@@ -136,8 +133,8 @@ test('bad bodies, strategies and ids answer 400 naming the field; unknown sessio
 
   const s = await create({ spec: SPEC });
   const guidedBatch = await call(server, `/v1/sessions/${s.id}/batches`, { body: { n: 2, strategy: 'guided' } });
-  isError(t, guidedBatch, 400);
-  t.regex(guidedBatch.json.error.message, /^strategy: .*"guided".*not supported yet/);
+  isError(t, guidedBatch, 409, 'conflict');
+  t.regex(guidedBatch.json.error.message, /strategy guided needs the session's classifier/);
   const zero = await call(server, `/v1/sessions/${s.id}/batches`, { body: { n: 0 } });
   isError(t, zero, 400);
   t.regex(zero.json.error.message, /^n: /);
@@ -261,6 +258,52 @@ test.serial('pruned: 409 without a classifier; with the committed one it keeps t
   const again = await batch(twin.id, { n: 2, strategy: 'pruned' });
   t.is(again.samples.length, 2);
   t.true(again.samples.every((x) => x.strategy === 'pruned'));
+});
+
+test.serial('guided: classes from the class mixture, images from the generator steered by the session\'s classifier; feedback applies', async (t) => {
+  const modelJson = JSON.parse(await readFile(join(CLASSIFIER_DIR, 'model.json'), 'utf8'));
+  const modelB64 = (await readFile(join(CLASSIFIER_DIR, 'model.onnx'))).toString('base64');
+  const spec = { ...SPEC, resolution: [48, 48] };
+  const s = await create({ spec, strategy: 'guided', options: { guided: { steps: 4, candidates: 2 } } });
+  t.like(s.options.guided, { steps: 4, candidates: 2 });
+  await call(server, `/v1/sessions/${s.id}/classifier`, { body: { manifest: modelJson, model: modelB64 } });
+  const b = await batch(s.id, { n: 3 });
+  t.is(b.status, 200, JSON.stringify(b.samples[0]));
+  t.is(b.samples.length, 3);
+  for (const [k, x] of b.samples.entries()) {
+    t.regex(x.id, SAMPLE_ID);
+    t.is(x.strategy, 'guided');
+    t.true(['cube', 'torus'].includes(x.class) && x.label === SPEC.classes.indexOf(x.class));
+    t.like(x.guidance, { criterion: 'entropy', mode: 'svdd', candidates: 2 }, 'forward-only classifier: svdd');
+    t.like(x.generator, { model: 'synth-unet-32', scheduler: 'ddim', eta: 1, steps: 4, noiseIndex: k, size: [32, 32] });
+    t.true(x.criterion >= 0 && x.criterion <= Math.log(10) + 1e-6, `entropy ${x.criterion}`);
+    t.is(typeof x.hardness, 'number');
+  }
+  const png = [...b.groups.values()][0].get('png')!;
+  const meta = await sharp(png).metadata();
+  t.deepEqual([meta.width, meta.height], [48, 48], 'resized to the spec\'s resolution');
+  const again = await batch((await create({ spec, strategy: 'guided', options: { guided: { steps: 4, candidates: 2 } } })).id, { n: 1, strategy: 'uniform' });
+  t.is(again.samples[0].strategy, 'uniform', 'a batch may name another strategy');
+
+  const fb = await call(server, `/v1/sessions/${s.id}/feedback`, { body: { records: b.samples.map((x) => ({ id: x.id, loss: 1.5 })) } });
+  t.is(fb.json.accepted, 3);
+  const view = (await call(server, `/v1/sessions/${s.id}`)).json;
+  t.is(view.feedback.bySource.guided.records, 3);
+  t.is(view.feedback.bySource.guided.meanLoss, 1.5);
+
+  const gradient = await create({ spec, strategy: 'guided', options: { guided: { steps: 4, mode: 'gradient' } } });
+  await call(server, `/v1/sessions/${gradient.id}/classifier`, { body: { manifest: modelJson, model: modelB64 } });
+  const refused = await batch(gradient.id, { n: 1 });
+  t.is(refused.status, 400);
+  t.regex(refused.samples[0].error.message, /^options\.guided\.mode: expected svdd or particles: classifier synth-classifier-32 has no input-gradient output/);
+  const guideDir = fileURLToPath(new URL('../../models/synth-classifier-32-guide/', import.meta.url));
+  const guideJson = JSON.parse(await readFile(join(guideDir, 'model.json'), 'utf8'));
+  const withForward = await create({ spec, strategy: 'guided', options: { guided: { steps: 4 } } });
+  const up = await call(server, `/v1/sessions/${withForward.id}/classifier`, { body: { manifest: guideJson, model: (await readFile(join(guideDir, 'model.onnx'))).toString('base64'), forward: (await readFile(join(guideDir, 'forward.onnx'))).toString('base64') } });
+  t.is(up.status, 200, up.bytes.toString().slice(0, 300));
+  const g = await batch(withForward.id, { n: 2 });
+  t.is(g.status, 200, JSON.stringify(g.samples[0]));
+  t.true(g.samples.every((x) => x.guidance.mode === 'gradient'), 'a classifier with gradient outputs: gradient mode by default');
 });
 
 test('random bodies on the session routes answer 2xx or a 4xx in the error shape, never a 500', async (t) => {
