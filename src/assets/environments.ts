@@ -303,6 +303,11 @@ export function backgroundImage(name: string): BackgroundImage | undefined {
   return backgroundImages.get(name);
 }
 
+/** Every registered background image (a renderer pool hands them to its workers). */
+export function registeredBackgroundImages(): BackgroundImage[] {
+  return [...backgroundImages.values()];
+}
+
 /** Names of the registered background images' environments (`image:<name>`). */
 export function backgroundEnvironmentNames(): string[] {
   return [...backgroundImages.keys()].map((n) => `${IMAGE_ENVIRONMENT_PREFIX}${n}`);

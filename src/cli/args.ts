@@ -1,6 +1,7 @@
 /** Command-line option parsing helpers: every bad value becomes an InputError naming the flag. */
 import { parseArgs } from 'node:util';
 import { InputError, inputError } from '../core/errors.js';
+import { autoWorkers, MAX_WORKERS } from '../render/pool.js';
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
@@ -36,4 +37,16 @@ export function choiceOption<T extends string>(name: string, value: string | und
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) throw inputError(`--${name}`, `one of ${choices.join(', ')}`, value);
   return value as T;
+}
+
+/**
+ * `--workers auto|N`: renderer workers (see render/pool.ts); auto picks by the machine's cores and
+ * the job's `samples`.
+ * @throws InputError naming --workers
+ */
+export function workersOption(value: string | undefined, samples?: number): number {
+  if (value === undefined || value === 'auto') return autoWorkers(samples);
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_WORKERS) throw inputError('--workers', `auto or an integer in [1, ${MAX_WORKERS}]`, value);
+  return n;
 }

@@ -18,6 +18,8 @@ import { loadBackgroundImages } from '../assets/backgrounds.js';
 import { NAMED_COLORS } from '../core/color.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS, SHADOW_MODES, createRenderer } from '../render/renderer.js';
+import { createRenderers } from '../render/pool.js';
+import { shardRange } from '../spec/sample.js';
 import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
 import { parseFormats } from '../export/manifest.js';
 import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
@@ -25,7 +27,7 @@ import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.j
 import { commandGenerate, GENERATE_USAGE } from './generate-command.js';
 import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
 import { renderSample } from '../render/render-sample.js';
-import { parseCommandArgs, intOption, choiceOption } from './args.js';
+import { parseCommandArgs, intOption, choiceOption, workersOption } from './args.js';
 import { commandServe, SERVE_USAGE } from './serve-command.js';
 import { commandSession, SESSION_USAGE } from './session-command.js';
 
@@ -37,7 +39,7 @@ const USAGE = `synth ${SYNTH_VERSION}: labelled synthetic images from factor spe
 Usage:
   synth export  [--spec FILE] --out DIR [--count N] [--seed S] [--shard-index K --num-shards N]
                 [--resume | --overwrite] [--format imagefolder,coco,webdataset] [--shard-size 1000]
-                [--root DIR] [--backend auto|opengles|vulkan] [--shadows soft|hard|off] [--quiet] [--assets DIR]
+                [--root DIR] [--backend auto|opengles|vulkan] [--shadows soft|hard|off] [--workers auto|N] [--quiet] [--assets DIR]
   synth preview [--spec FILE] --out SHEET.png [--columns 8] [--rows 8] [--tile 128] [--seed S] [--assets DIR]
   synth catalog [--json] [--assets DIR]
 ${DATASET_USAGE}
@@ -72,7 +74,7 @@ async function commandExport(argv: string[]): Promise<number> {
     ...COMMON,
     'shard-index': { type: 'string' }, 'num-shards': { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
-    format: { type: 'string' }, 'shard-size': { type: 'string' }, root: { type: 'string' },
+    format: { type: 'string' }, 'shard-size': { type: 'string' }, root: { type: 'string' }, workers: { type: 'string' },
   });
   if (values.help) return say(USAGE), 0;
   if (!values.out) throw inputError('--out', 'an output folder', undefined);
@@ -90,14 +92,16 @@ async function commandExport(argv: string[]): Promise<number> {
   });
   await loadBackgroundImages(spec.backgrounds, dirname(resolve(values.spec ?? DEMO_SPEC_PATH)));
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
-  const renderer = await createRenderer(library, { backend, shadows });
+  const [first, last] = shardRange(spec.count, shardIndex, numShards);
+  const workers = workersOption(values.workers, last - first);
+  const renderer = await createRenderers(library, { backend, shadows, workers, assetsDir: values.assets });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
   try {
-    if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})\n`);
+    if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer workers` : ''}\n`);
     let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
     const result = await exportDataset({
       spec, catalog, renderer, out, formats, shardSize, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
@@ -116,7 +120,7 @@ async function commandExport(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    renderer.dispose();
+    await renderer.dispose();
   }
 }
 

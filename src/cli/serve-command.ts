@@ -8,14 +8,14 @@ import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS } from '../render/renderer.js';
 import { inputError } from '../core/errors.js';
 import { loadLibrary } from './assets-command.js';
-import { parseCommandArgs, intOption, choiceOption } from './args.js';
+import { parseCommandArgs, intOption, choiceOption, workersOption } from './args.js';
 
 const L = SERVER_DEFAULTS.limits;
 
 /** Usage lines of the serve command (part of the CLI's USAGE). */
 export const SERVE_USAGE = `  synth serve   [--port ${SERVER_DEFAULTS.port}] [--host ${SERVER_DEFAULTS.host}] [--data-dir ${SERVER_DEFAULTS.dataDir}] [--backend auto|opengles|vulkan]
                 [--cors ORIGIN] [--max-sync-batch ${L.maxSyncBatch}] [--max-resolution ${L.maxResolution}] [--max-queue ${L.maxQueuedJobs}]
-                [--max-dataset-count ${L.maxDatasetCount}] [--max-stream-count ${L.maxStreamCount}] [--body-limit ${L.bodyLimit}] [--quiet] [--assets DIR]
+                [--max-dataset-count ${L.maxDatasetCount}] [--max-stream-count ${L.maxStreamCount}] [--body-limit ${L.bodyLimit}] [--workers auto|N] [--quiet] [--assets DIR]
                 [--max-sync-generate ${L.maxSyncGenerate}] [--max-generate-count ${L.maxGenerateCount}] [--max-classifier-bytes ${L.maxClassifierBytes}]
                 (bearer-token auth when ${API_KEYS_ENV}=key1,key2 is set; port 0 picks a free port)`;
 
@@ -26,7 +26,7 @@ export async function commandServe(argv: string[], usage: string): Promise<numbe
     cors: { type: 'string' }, 'max-sync-batch': { type: 'string' }, 'max-resolution': { type: 'string' }, 'max-queue': { type: 'string' },
     'max-dataset-count': { type: 'string' }, 'max-stream-count': { type: 'string' }, 'body-limit': { type: 'string' },
     'max-sync-generate': { type: 'string' }, 'max-generate-count': { type: 'string' }, 'max-classifier-bytes': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' }, assets: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' }, assets: { type: 'string' }, workers: { type: 'string' },
   });
   if (values.help) return process.stdout.write(`${usage}\n`), 0;
   if (values.cors !== undefined && !/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/.test(values.cors)) {
@@ -50,6 +50,7 @@ export async function commandServe(argv: string[], usage: string): Promise<numbe
   const apiKeys = parseApiKeys(process.env[API_KEYS_ENV]);
   const running = await startServer({
     port, host: values.host, dataDir: values['data-dir'], backend, library, apiKeys, corsOrigin: values.cors ?? null, quiet: values.quiet,
+    workers: workersOption(values.workers), assetsDir: values.assets,
     limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
   });
   process.stdout.write(`synth serve: listening on ${running.url} (data dir ${running.dataDir}; renderer ${running.renderer.backend}, ${running.renderer.adapter.device || running.renderer.adapter.description}; auth ${apiKeys.length > 0 ? `on, ${apiKeys.length} key(s)` : 'off'})\n`);

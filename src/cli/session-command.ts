@@ -270,7 +270,7 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     process.off('SIGTERM', onSigint);
     await loaded?.session.release();
     await generator?.session.release();
-    renderer.dispose();
+    await renderer.dispose();
   }
 }
 

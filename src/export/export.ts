@@ -219,11 +219,28 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
 
   try {
     for (const t of tarShards) await assembleIfComplete(t); // shards a killed run finished rendering but not writing
-    for (let index = start; index < end; index++) {
+    // Renders ahead: as many samples in flight as the renderer runs at once (a pool: its workers),
+    // consumed in index order so the journal and every output are as with one renderer.
+    const renderAhead = Math.max(1, opts.renderer.parallelism ?? 1);
+    const ahead: { index: number; sample: Promise<Awaited<ReturnType<typeof renderSample>>> }[] = [];
+    let nextIndex = start;
+    const fill = () => {
+      while (ahead.length < renderAhead && nextIndex < end && !failure && !opts.signal?.aborted) {
+        const index = nextIndex++;
+        if (entries.has(index)) continue;
+        const sample = renderSample(opts.renderer, plan, index, opts.spec.labels);
+        sample.catch(() => undefined); // awaited in order below; this keeps a later failure from being "unhandled"
+        ahead.push({ index, sample });
+      }
+    };
+    for (;;) {
       if (failure) break;
       if (opts.signal?.aborted) break;
-      if (entries.has(index)) continue;
-      const sample = await renderSample(opts.renderer, plan, index, opts.spec.labels);
+      fill();
+      const next = ahead.shift();
+      if (!next) break;
+      const { index } = next;
+      const sample = await next.sample;
       const { desc, frame } = sample;
       const labels = (frame as Frame & { labels?: LabelSet }).labels;
       const task = (async () => {
@@ -254,6 +271,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       void task.finally(() => pending.delete(task));
       if (pending.size >= opts.pipelineDepth) await Promise.race(pending);
     }
+    await Promise.allSettled(ahead.map((a) => a.sample));
     await Promise.all(pending);
   } finally {
     await journal.close();

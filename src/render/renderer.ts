@@ -55,9 +55,15 @@ export interface SceneRenderer {
   readonly threeRevision: string;
   /** The asset library the renderer builds objects from (colour names for captions, the catalog). */
   readonly library?: AssetLibrary;
-  /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order. */
+  /**
+   * How many renders run at once (a pool of worker renderers: its size; one renderer: 1). Callers
+   * that can keep that many samples in flight go that much faster.
+   */
+  readonly parallelism?: number;
+  /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order (a pool: one at a time per worker). */
   render(desc: SceneDescription, options?: FrameOptions): Promise<Frame>;
-  dispose(): void;
+  /** Free the device and everything on it (a pool: resolves when its workers have exited). */
+  dispose(): void | Promise<void>;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createAssetLibrary, type AssetLibrary } from '../assets/library.js';
-import { createRenderer, type SceneRenderer } from '../render/renderer.js';
+import type { SceneRenderer } from '../render/renderer.js';
+import { createRenderers } from '../render/pool.js';
 import type { Backend } from '../render/gpu.js';
 import { SERVER_DEFAULTS, type ServerLimits } from './config.js';
 import { createApp, type AppStats } from './app.js';
@@ -35,6 +36,10 @@ export interface ServeOptions {
   /** Injected renderer (tests, benchmarks); not disposed at shutdown. Default: a new one on `backend`. */
   renderer?: SceneRenderer;
   library?: AssetLibrary;
+  /** Renderer worker processes (render/pool.ts; default 1: one renderer in this process). */
+  workers?: number;
+  /** The `--assets` folder of `library`, for the workers to load the same user classes. */
+  assetsDir?: string;
   shutdownTimeoutMs?: number;
   /** How often a running job's progress is written to disk (ms). */
   persistIntervalMs?: number;
@@ -71,7 +76,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const library = opts.library ?? createAssetLibrary();
   const catalog = library.catalog();
   const ownsRenderer = !opts.renderer;
-  const renderer = opts.renderer ?? await createRenderer(library, { backend: opts.backend });
+  const renderer = opts.renderer ?? await createRenderers(library, { backend: opts.backend, workers: opts.workers ?? 1, assetsDir: opts.assetsDir });
   const limits: ServerLimits = { ...SERVER_DEFAULTS.limits, ...opts.limits };
   const store = await ClassifierStore.open(dataDir, logger);
   const models = new ModelRegistry({ store, logger, modelsDir: opts.modelsDir, threads: opts.onnxThreads });
@@ -114,7 +119,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       clearInterval(idle);
       await models.close();
       await sessions.close();
-      if (ownsRenderer) renderer.dispose();
+      if (ownsRenderer) await renderer.dispose();
       logger.info('shut down');
     })();
     return closing;
