@@ -56,7 +56,7 @@ test('an invalid spec exits 2 with the JSON path and writes nothing', async (t) 
   const flag = await synth(['export', '--spec', spec, '--out', out, '--backend', 'metal']);
   t.is(flag.code, 2);
   t.regex(flag.stderr, /--backend: expected one of auto, opengles, vulkan, got "metal"/);
-  const workers = await synth(['export', '--spec', spec, '--out', out, '--workers', '0']);
+  const workers = await synth(['export', '--spec', await specFile(await mkdtemp(join(tmpdir(), 'synth-cli-')), TINY), '--out', out, '--workers', '0']);
   t.is(workers.code, 2);
   t.regex(workers.stderr, /--workers: expected auto or an integer in \[1, 8\], got "?0/);
   const unknown = await synth(['export', '--bogus']);
