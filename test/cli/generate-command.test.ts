@@ -24,11 +24,11 @@ test('synth generate --guidance entropy --guidance-mode svdd writes records with
     '--guidance', 'entropy', '--guidance-mode', 'svdd', '--candidates', '3', '--classifier', 'synth-classifier-32', '--out', out,
   ]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stderr, /guidance entropy, svdd \(scale 0, 3 candidates, steps 0,1,2,3\) by synth-classifier-32/, 'the header shows the guidance');
+  t.regex(r.stderr, /guidance entropy, svdd \(scale 0, 3 candidates, steps 1,3\) by synth-classifier-32/, 'the header shows the guidance');
   const records = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   t.is(records.length, 4);
   for (const rec of records) {
-    t.deepEqual(rec.guidance, { criterion: 'entropy', mode: 'svdd', scale: 0, steps: [0, 1, 2, 3], candidates: 3, classifier: 'synth-classifier-32' });
+    t.deepEqual(rec.guidance, { criterion: 'entropy', mode: 'svdd', scale: 0, steps: [1, 3], candidates: 3, classifier: 'synth-classifier-32' });
     t.true(typeof rec.criterion === 'number' && rec.criterion >= 0 && rec.criterion <= Math.log(10) + 1e-6, `entropy in [0, ln 10], got ${rec.criterion}`);
   }
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
