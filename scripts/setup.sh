@@ -4,8 +4,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# Mesa's EGL/GLES for the CPU renderer; python3 (standard library only) for a few cross-checks in the tests.
-APT_PACKAGES="libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri python3"
+# Mesa's EGL/GLES for the CPU renderer; python3 for a few cross-checks in the tests, and python3-numpy
+# for the Python client's suite (clients/python; Pillow and torch are optional there).
+APT_PACKAGES="libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri python3 python3-numpy"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
