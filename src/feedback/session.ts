@@ -51,6 +51,7 @@ export const SessionOptionsSchema = z.strictObject({
   signal: z.enum(['auto', 'loss', 'error']).optional().describe('hardness from the mean loss, the error rate, or auto: loss once any loss came, else error rate'),
   candidates: z.number().int().min(1).max(64).optional().describe(`pruned: candidates rendered per kept sample (default ${SESSION_DEFAULTS.candidates})`),
   guided: GuidedOptionsSchema.optional().describe('guided: the generator and the guidance of its samples'),
+  balanceClasses: z.boolean().optional().describe('hardness and guided: draw classes uniformly and tilt only the factor bins within each class (Deliberate Practice keeps classes balanced); default false'),
 });
 /** Options of a session as given (see SessionOptionsSchema). */
 export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
@@ -68,6 +69,8 @@ export interface ResolvedSessionOptions {
   candidates: number;
   /** guided: options as given (resolved against the generator and classifier at each batch). */
   guided?: GuidedOptions;
+  /** Classes drawn uniformly; hardness tilts only the factor bins. */
+  balanceClasses?: boolean;
 }
 
 /** Counters of a session. */
@@ -241,6 +244,7 @@ export function resolveOptions(options: SessionOptions, binning: Binning): Resol
     signal: options.signal ?? SESSION_DEFAULTS.signal,
     candidates: options.candidates ?? SESSION_DEFAULTS.candidates,
     ...(options.guided ? { guided: options.guided } : {}),
+    ...(options.balanceClasses ? { balanceClasses: true } : {}),
   };
 }
 
@@ -347,7 +351,9 @@ export class Session {
   /** The mixture the next hardness batch draws from. */
   tables(): MixtureTables {
     const o = this.options;
-    return mixtureTables(this.hardness, { epsilon: o.epsilon, temperature: o.temperature, temperatureScale: o.temperatureScale, priorWeight: o.priorWeight, signal: o.signal });
+    const tables = mixtureTables(this.hardness, { epsilon: o.epsilon, temperature: o.temperature, temperatureScale: o.temperatureScale, priorWeight: o.priorWeight, signal: o.signal });
+    if (!o.balanceClasses) return tables;
+    return { ...tables, classProbs: tables.classProbs.map(() => 1 / tables.classProbs.length) };
   }
 
   /** Class cell and bins of a described sample (NO_CLASS / NO_BIN where none fits). */

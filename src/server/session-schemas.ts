@@ -78,6 +78,7 @@ export const SessionSchema = z.object({
     bins: z.number().int(), factors: z.array(z.string()), epsilon: z.number(), temperature: nullableNumber, temperatureScale: z.number(),
     halfLife: z.number(), priorWeight: z.number(), signal: z.enum(['auto', 'loss', 'error']), candidates: z.number().int(),
     guided: GuidedOptionsSchema.optional(),
+    balanceClasses: z.boolean().optional(),
   }),
   spec: z.record(z.string(), z.unknown()).describe('the spec as given'),
   counts: z.object({ batches: z.number().int(), served: z.number().int(), drawn: z.number().int().describe('scene indices used (pruned draws k per kept sample)') }),

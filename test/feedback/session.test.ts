@@ -108,6 +108,19 @@ test('hardness batches move towards the hard cells, and record the hardness they
   t.true(Math.abs(view.hardness.classes.reduce((p, c) => p + c.probability, 0) - 1) < 1e-9);
 });
 
+test('balanceClasses: classes stay balanced while the factor bins still tilt towards the hard ones', (t) => {
+  const s = make(ID_A, 'hardness', { balanceClasses: true });
+  for (let k = 0; k < 6; k++) serveAndReport(s, 128);
+  const b = s.prepare(900);
+  const counts = ['cube', 'torus', 'sphere'].map((c) => b.items.filter((it) => it.factors.class === c).length);
+  t.true(counts.every((n) => n > 240 && n < 360), `about a third each: ${counts}`);
+  const torus = b.items.filter((it) => it.factors.class === 'torus');
+  const hardYaw = torus.filter((it) => Number(it.factors.yaw) >= 270).length;
+  t.true(hardYaw > torus.length / 2, `within torus, the hard yaw bin dominates: ${hardYaw} of ${torus.length}`);
+  t.true(s.view().hardness.classes.every((c) => Math.abs(c.probability - 1 / 3) < 1e-9), 'the view shows the uniform class draw');
+  t.is(s.toFile().options.balanceClasses, true, 'stored with the session');
+});
+
 test('ingestion counts unknown and other sessions\' ids and never applies them', (t) => {
   const a = make(ID_A);
   const b = make(ID_B);
