@@ -86,7 +86,7 @@ test('shutdown cuts open streams and finishes in-flight renders', async (t) => {
       }
     }, () => 'cut');
   const render = call(server, '/v1/render', { body: { ...TINY, count: 8 } });
-  await until(() => server.stats.streams === 1 && slow.calls > 2, 10_000, 'work in flight');
+  await until(() => server.stats.streams === 1 && server.stats.requests >= 2 && slow.calls > 2, 10_000, 'work in flight: the stream and the render');
   await server.shutdown();
   const r = await render;
   t.is(r.status, 200, 'the in-flight render finished');
