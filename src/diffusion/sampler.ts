@@ -10,7 +10,7 @@
  */
 import { rngFor, type Rng } from '../core/random.js';
 import { InputError, inputError } from '../core/errors.js';
-import { alphasCumprodFor, createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
+import { alphasCumprodFor, convertOutput, createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
 import { checkDenoiserSignature, type DenoiserManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './onnx.js';
 import { expWeights, hardness, pickCandidate, systematicResample, type Guide, type GuidanceSettings } from './guidance.js';
@@ -174,16 +174,14 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
     const size = n * perSample;
     const guided = w !== 1;
     const rows = guided ? 2 * n : n;
-    const key = rows;
-    let cached = feedCache.get(key);
-    const classes = guided ? [...classIds, ...classIds.map(() => manifest.nullClass!)] : [...classIds];
+    // within one sampleBatch call a population size always has the same classes (the batch, or its
+    // candidates, or its particles), so the class feed is built once per size
+    let cached = feedCache.get(rows);
     if (!cached) {
       const buf = new Float32Array(rows * perSample);
+      const classes = guided ? [...classIds, ...classIds.map(() => manifest.nullClass!)] : classIds;
       cached = { x: buf, feeds: feedsFor(buf, classes) };
-      feedCache.set(key, cached);
-    } else {
-      const c = cached.feeds.feeds[cSpec.name].data as BigInt64Array;
-      for (let k = 0; k < rows; k++) c[k] = BigInt(classes[k]);
+      feedCache.set(rows, cached);
     }
     cached.x.set(x, 0);
     if (guided) cached.x.set(x, size);
@@ -207,8 +205,7 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
     const s1 = Math.sqrt(1 - a);
     const [lo, hi] = range;
     for (let k = 0; k < x.length; k++) {
-      const o = out[k];
-      const v = manifest.predictionType === 'epsilon' ? (x[k] - s1 * o) / sa : manifest.predictionType === 'v_prediction' ? sa * x[k] - s1 * o : o;
+      const v = convertOutput(manifest.predictionType, out[k], x[k], sa, s1)[0];
       into[k] = v < lo ? lo : v > hi ? hi : v;
     }
     return into;

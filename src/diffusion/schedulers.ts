@@ -177,7 +177,7 @@ function checkArrays(name: string, i: number, n: number, expectedIndex: number, 
 }
 
 /** x̂0 and ε from a model output at ᾱ = a (diffusers' conversions, float64). */
-function convert(type: PredictionType, out: number, x: number, sqrtA: number, sqrt1mA: number): [number, number] {
+export function convertOutput(type: PredictionType, out: number, x: number, sqrtA: number, sqrt1mA: number): [number, number] {
   if (type === 'epsilon') return [(x - sqrt1mA * out) / sqrtA, out];
   if (type === 'v_prediction') return [sqrtA * x - sqrt1mA * out, sqrtA * out + sqrt1mA * x];
   return [out, (x - sqrtA * out) / sqrt1mA];
@@ -243,13 +243,13 @@ export class DdpmScheduler implements Scheduler {
     const betaT = 1 - alphaT;
     const cX0 = (Math.sqrt(aPrev) * betaT) / (1 - a);
     const cX = (Math.sqrt(alphaT) * (1 - aPrev)) / (1 - a);
-    const std = t > 0 ? Math.sqrt(Math.max(((1 - aPrev) / (1 - a)) * betaT, 1e-20)) : 0;
+    const std = this.noiseStd(i);
     const sqrtA = Math.sqrt(a);
     const sqrt1mA = Math.sqrt(1 - a);
     const x0s = this.predictedX0?.length === sample.length ? this.predictedX0 : new Float32Array(sample.length);
     for (let k = 0; k < sample.length; k++) {
       const x = sample[k];
-      let x0 = convert(this.predictionType, modelOutput[k], x, sqrtA, sqrt1mA)[0];
+      let x0 = convertOutput(this.predictionType, modelOutput[k], x, sqrtA, sqrt1mA)[0];
       if (x0 > this.clip) x0 = this.clip;
       else if (x0 < -this.clip) x0 = -this.clip;
       x0s[k] = x0;
@@ -307,15 +307,14 @@ export class DdimScheduler implements Scheduler {
     const prevT = t - this.stride;
     const a = this.ac[t];
     const aPrev = prevT >= 0 ? this.ac[prevT] : 1;
-    const variance = ((1 - aPrev) / (1 - a)) * (1 - a / aPrev);
-    const std = this.eta * Math.sqrt(variance);
+    const std = this.noiseStd(i);
     const cX0 = Math.sqrt(aPrev);
     const cEps = Math.sqrt(1 - aPrev - std * std);
     const sqrtA = Math.sqrt(a);
     const sqrt1mA = Math.sqrt(1 - a);
     const x0s = this.predictedX0?.length === sample.length ? this.predictedX0 : new Float32Array(sample.length);
     for (let k = 0; k < sample.length; k++) {
-      let [x0, eps] = convert(this.predictionType, modelOutput[k], sample[k], sqrtA, sqrt1mA);
+      let [x0, eps] = convertOutput(this.predictionType, modelOutput[k], sample[k], sqrtA, sqrt1mA);
       if (x0 > this.clip) x0 = this.clip;
       else if (x0 < -this.clip) x0 = -this.clip;
       x0s[k] = x0;
@@ -381,7 +380,7 @@ export class DpmSolverPlusPlus2MScheduler implements Scheduler {
     if (this.buffers[0].length !== sample.length) this.buffers = [new Float32Array(sample.length), new Float32Array(sample.length)];
     const m0 = this.previous === this.buffers[0] ? this.buffers[1] : this.buffers[0];
     for (let k = 0; k < sample.length; k++) {
-      m0[k] = convert(this.predictionType, modelOutput[k], sample[k], alphaS0, sigmaS0)[0];
+      m0[k] = convertOutput(this.predictionType, modelOutput[k], sample[k], alphaS0, sigmaS0)[0];
     }
     const firstOrder = i === 0 || i === n - 1 || !this.previous || this.previous.length !== sample.length;
     if (firstOrder) {

@@ -10,6 +10,7 @@
  * journaled. metadata.jsonl, factors.csv and coco.json are built from the journal at the end. So a run
  * killed at any point resumes from what the journal and the disk agree on, with the same final bytes.
  */
+import { inOrder } from '../core/ordered.js';
 import { mkdir, readFile, rm, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputError } from '../core/errors.js';
@@ -222,25 +223,12 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     // Renders ahead: as many samples in flight as the renderer runs at once (a pool: its workers),
     // consumed in index order so the journal and every output are as with one renderer.
     const renderAhead = Math.max(1, opts.renderer.parallelism ?? 1);
-    const ahead: { index: number; sample: Promise<Awaited<ReturnType<typeof renderSample>>> }[] = [];
-    let nextIndex = start;
-    const fill = () => {
-      while (ahead.length < renderAhead && nextIndex < end && !failure && !opts.signal?.aborted) {
-        const index = nextIndex++;
-        if (entries.has(index)) continue;
-        const sample = renderSample(opts.renderer, plan, index, opts.spec.labels);
-        sample.catch(() => undefined); // awaited in order below; this keeps a later failure from being "unhandled"
-        ahead.push({ index, sample });
-      }
+    const todo = function* () {
+      for (let i = start; i < end; i++) if (!entries.has(i)) yield i;
     };
-    for (;;) {
+    const renders = inOrder(todo(), renderAhead, async (index) => ({ index, sample: await renderSample(opts.renderer, plan, index, opts.spec.labels) }), opts.signal);
+    for await (const { index, sample } of renders) {
       if (failure) break;
-      if (opts.signal?.aborted) break;
-      fill();
-      const next = ahead.shift();
-      if (!next) break;
-      const { index } = next;
-      const sample = await next.sample;
       const { desc, frame } = sample;
       const labels = (frame as Frame & { labels?: LabelSet }).labels;
       const task = (async () => {
@@ -271,7 +259,6 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       void task.finally(() => pending.delete(task));
       if (pending.size >= opts.pipelineDepth) await Promise.race(pending);
     }
-    await Promise.allSettled(ahead.map((a) => a.sample));
     await Promise.all(pending);
   } finally {
     await journal.close();

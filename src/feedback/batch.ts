@@ -5,6 +5,7 @@
  * a bounded pipeline (the next image renders while the previous ones encode), like a plain stream.
  */
 import { InputError } from '../core/errors.js';
+import { inOrder } from '../core/ordered.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { Classifier } from '../diffusion/classifier.js';
@@ -120,33 +121,14 @@ export interface RenderBatchOptions<E> {
  * Render (unless pruned already did) and encode a committed batch's samples, yielding them in
  * order. Stops starting new renders once `signal` fires.
  */
-export async function* renderBatch<E>(batch: CommittedBatch, opts: RenderBatchOptions<E>): AsyncGenerator<{ item: BatchItem; sample: E }> {
+export function renderBatch<E>(batch: CommittedBatch, opts: RenderBatchOptions<E>): AsyncGenerator<{ item: BatchItem; sample: E }> {
   const { spec } = batch.plan;
-  const depth = opts.depth ?? BATCH_DEFAULTS.depth;
-  const window: Promise<{ item: BatchItem; sample: E }>[] = [];
-  let next = 0;
-  const start = (item: BatchItem) => {
-    const ready = batch.rendered.get(item.sceneIndex);
-    const p = (ready ? Promise.resolve(ready) : renderSample(opts.renderer, batch.plan, item.sceneIndex, spec.labels, spec.minVisiblePixels))
-      .then(async (rendered) => {
-        batch.rendered.delete(item.sceneIndex);
-        return { item, sample: await opts.encode(rendered) };
-      });
-    p.catch(() => undefined); // awaited below; this keeps an early failure from being "unhandled"
-    window.push(p);
+  const work = async (item: BatchItem) => {
+    const rendered = batch.rendered.get(item.sceneIndex) ?? await renderSample(opts.renderer, batch.plan, item.sceneIndex, spec.labels, spec.minVisiblePixels);
+    batch.rendered.delete(item.sceneIndex);
+    return { item, sample: await opts.encode(rendered) };
   };
-  try {
-    for (;;) {
-      while (window.length < depth && next < batch.items.length && !opts.signal?.aborted) start(batch.items[next++]);
-      const head = window.shift();
-      if (!head) return;
-      const out = await head;
-      if (opts.signal?.aborted) return;
-      yield out;
-    }
-  } finally {
-    await Promise.allSettled(window);
-  }
+  return inOrder(batch.items, opts.depth ?? BATCH_DEFAULTS.depth, work, opts.signal);
 }
 
 /**

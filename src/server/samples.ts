@@ -5,6 +5,7 @@
  * bounded pipeline (the next image renders while the previous ones encode).
  */
 import type { SceneRenderer } from '../render/renderer.js';
+import { inOrder } from '../core/ordered.js';
 import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { SamplingPlan } from '../spec/sample.js';
 import type { Spec } from '../spec/schema.js';
@@ -91,32 +92,10 @@ export const PIPELINE_DEPTH = 6;
  * queued on the renderer back to back while earlier samples encode; stops starting new ones when
  * `signal` fires (what is already in flight is awaited and dropped).
  */
-export async function* renderInOrder(job: RenderJob, indices: Iterable<number>): AsyncGenerator<EncodedSample> {
-  const depth = job.depth ?? PIPELINE_DEPTH;
-  const window: Promise<EncodedSample>[] = [];
-  const start = (index: number) => {
-    const p = renderSample(job.renderer, job.plan, index, job.spec.labels, job.spec.minVisiblePixels)
-      .then((rendered) => encodeSample(rendered, job.spec, job.format));
-    p.catch(() => undefined); // awaited below; this keeps an early failure from being "unhandled"
-    window.push(p);
-  };
-  const it = indices[Symbol.iterator]();
-  try {
-    for (;;) {
-      while (window.length < depth && !job.signal?.aborted) {
-        const next = it.next();
-        if (next.done) break;
-        start(next.value);
-      }
-      const head = window.shift();
-      if (!head) return;
-      const sample = await head;
-      if (job.signal?.aborted) return;
-      yield sample;
-    }
-  } finally {
-    await Promise.allSettled(window);
-  }
+export function renderInOrder(job: RenderJob, indices: Iterable<number>): AsyncGenerator<EncodedSample> {
+  const work = (index: number) => renderSample(job.renderer, job.plan, index, job.spec.labels, job.spec.minVisiblePixels)
+    .then((rendered) => encodeSample(rendered, job.spec, job.format));
+  return inOrder(indices, job.depth ?? PIPELINE_DEPTH, work, job.signal);
 }
 
 /** Indices [start, end) as a lazy iterable (a stream can be long). */
