@@ -18,7 +18,7 @@ export interface RenderOptions {
   shadowMapSize?: number;
   /** Tone mapping applied before sRGB encoding. */
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';
-  /** Sun shadows: `soft` (PCF filtered), `hard` (one depth compare per pixel, cheaper), `off`. */
+  /** Sun shadows: `soft` (four hardware-filtered PCF taps, see shadow-filter.ts), `hard` (one depth compare per pixel, cheaper), `off`. */
   shadows?: 'soft' | 'hard' | 'off';
 }
 
@@ -89,7 +89,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     neutral: THREE.NeutralToneMapping, agx: THREE.AgXToneMapping, aces: THREE.ACESFilmicToneMapping, none: THREE.NoToneMapping,
   }[opts.toneMapping];
   renderer.outputColorSpace = THREE.SRGBColorSpace;
-  const stage = new Stage(library, opts.shadowMapSize);
+  const stage = new Stage(library, opts.shadowMapSize, opts.shadows === 'soft');
   // three advances its node frame (which gates per-frame work such as shadow-map updates) from the
   // animation loop; headless, we advance it once per sample so every render is a fresh frame.
   const maybeFrame = (renderer as unknown as { _nodes?: { nodeFrame?: { update(): void } } })._nodes?.nodeFrame;

@@ -11,6 +11,7 @@ import { toColor, makeMaterial } from '../assets/materials.js';
 import { texturePixels, TEXTURES } from '../assets/textures.js';
 import { kelvinToRgb } from '../core/color.js';
 import { rngFor } from '../core/random.js';
+import { fourTapShadowFilter } from './shadow-filter.js';
 
 const deg = Math.PI / 180;
 
@@ -443,7 +444,8 @@ export class Stage {
   private current: EnvironmentScene | null = null;
   private objects: BuiltObject[] = [];
 
-  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512) {}
+  /** softShadows: filter the sun's shadow with fourTapShadowFilter (the renderer's `soft` mode, PCF shadow type). */
+  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, private readonly softShadows = false) {}
 
   /** The scene of the current sample (valid after set()). */
   get scene(): THREE.Scene {
@@ -475,6 +477,7 @@ export class Stage {
       sun.shadow.mapSize.set(this.shadowMapSize, this.shadowMapSize);
       sun.shadow.bias = -0.001;
       sun.shadow.normalBias = 0.03;
+      if (this.softShadows) (sun.shadow as THREE.LightShadow & { filterNode?: unknown }).filterNode = fourTapShadowFilter;
       scene.add(sun, sun.target);
       es = { scene, sun, def, built, envMap };
       this.environments.set(name, es);
