@@ -93,6 +93,8 @@ CONFIG = {
     'dp_feedback': 'fresh',  # losses posted: 'fresh' (each new batch on arrival; the pool at the first plateau) or 'pool'
     'width': [16, 32, 64, 64],
     'candidates': 4,       # pruned: k
+    'dp_signal': 'loss',   # dp: what is posted as each sample's loss: 'loss' (cross-entropy) or 'entropy' (of the prediction, DP's criterion)
+    'dp_options': {},      # dp: extra session options of the hardness strategy (e.g. {"temperatureScale": 0.25})
     'balance_classes': False,  # dp: True draws classes uniformly and tilts only the factor bins (session option balanceClasses); tried: 85.2 ± 0.9% vs 86.0 ± 0.7%
     'val': 600,
     'test': 2000,
@@ -175,16 +177,21 @@ def augment(torch, x):
     return padded[:, :, dy:dy + x.shape[2], dx:dx + x.shape[3]]
 
 
-def predict(torch, model, x, labels=None, chunk=1000):
-    """Logits-derived predictions (and per-sample cross-entropy when labels are given), eval mode."""
+def predict(torch, model, x, labels=None, chunk=1000, signal='loss'):
+    """Logits-derived predictions (and, when labels are given, per-sample cross-entropy, or with
+    signal='entropy' the prediction's entropy, DP's criterion), eval mode."""
     model.eval()
     preds, losses = [], []
+    F = torch.nn.functional
     with torch.no_grad():
         for i in range(0, len(x), chunk):
             logits = model(normalise(torch, x[i:i + chunk]))
             preds.append(logits.argmax(1).numpy())
-            if labels is not None:
-                losses.append(torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels[i:i + chunk]), reduction='none').numpy())
+            if labels is not None and signal == 'entropy':
+                logp = F.log_softmax(logits, 1)
+                losses.append((-(logp.exp() * logp).sum(1)).numpy())
+            elif labels is not None:
+                losses.append(F.cross_entropy(logits, torch.from_numpy(labels[i:i + chunk]), reduction='none').numpy())
     return np.concatenate(preds), (np.concatenate(losses) if labels is not None else None)
 
 
@@ -205,6 +212,8 @@ def run(args):
     options = {'candidates': cfg['candidates']}
     if method == 'dp' and cfg['balance_classes']:
         options['balanceClasses'] = True
+    if method == 'dp':
+        options.update(cfg['dp_options'])
     session = client.create_session(make_spec(1000 + seed), strategy=strategy, options=options)
 
     xv, yv, _ = load_set(cache_dir, 'val')
@@ -237,7 +246,7 @@ def run(args):
     evals, rounds, hardness_log = [], [], []
 
     def post_feedback(x, y, metas, what):
-        pred, losses = predict(torch, ema, x, y)
+        pred, losses = predict(torch, ema, x, y, signal=cfg['dp_signal'])
         records = [{'id': m['id'], 'loss': float(l), 'correct': bool(p == t)} for m, l, p, t in zip(metas, losses, pred, y)]
         counts = session.feedback(records)
         view = session.info()

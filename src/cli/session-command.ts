@@ -30,7 +30,7 @@ import { parseCommandArgs, intOption, choiceOption } from './args.js';
 /** Usage lines of `synth session`, for the main usage text. */
 export const SESSION_USAGE = `  synth session create     --spec FILE --dir DIR [--strategy ${STRATEGIES.join('|')}] [--seed S] [--bins ${SESSION_DEFAULTS.bins}]
                            [--factors yaw,texture] [--epsilon ${SESSION_DEFAULTS.epsilon}] [--temperature T] [--half-life ${SESSION_DEFAULTS.halfLife}]
-                           [--candidates ${SESSION_DEFAULTS.candidates}] [--classifier MODEL] [--overwrite] [--assets DIR]
+                           [--neighbours ${SESSION_DEFAULTS.neighbours}] [--candidates ${SESSION_DEFAULTS.candidates}] [--classifier MODEL] [--overwrite] [--assets DIR]
   synth session feedback   --dir DIR --file FEEDBACK.jsonl   (lines {"id": ..., "loss": 0.7, "correct": true})
   synth session batch      --dir DIR --n N --out OUT.tar|DIR [--strategy S] [--backend B] [--shadows S] [--quiet] [--assets DIR]
   synth session show       --dir DIR [--json] [--assets DIR]
@@ -76,7 +76,7 @@ async function commandCreate(argv: string[], usage: string): Promise<number> {
   const { values } = parseCommandArgs('session create', argv, {
     spec: { type: 'string' }, dir: { type: 'string' }, strategy: { type: 'string' }, seed: { type: 'string' }, bins: { type: 'string' },
     factors: { type: 'string' }, epsilon: { type: 'string' }, temperature: { type: 'string' }, 'half-life': { type: 'string' },
-    candidates: { type: 'string' }, classifier: { type: 'string' }, overwrite: { type: 'boolean' }, assets: { type: 'string' },
+    neighbours: { type: 'string' }, candidates: { type: 'string' }, classifier: { type: 'string' }, overwrite: { type: 'boolean' }, assets: { type: 'string' },
   });
   if (values.help) return say(usage), 0;
   if (!values.spec) throw inputError('--spec', 'a spec file', undefined);
@@ -89,6 +89,7 @@ async function commandCreate(argv: string[], usage: string): Promise<number> {
     epsilon: numberOption('epsilon', values.epsilon, 0, 1),
     temperature: numberOption('temperature', values.temperature, 1e-9, 1e9),
     halfLife: numberOption('half-life', values['half-life'], 1e-9, 1e15),
+    neighbours: numberOption('neighbours', values.neighbours, 0, 1),
     candidates: intOption('candidates', values.candidates, 1, 64),
   };
   const options = SessionOptionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));

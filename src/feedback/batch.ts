@@ -142,6 +142,7 @@ export function sessionRecord(session: Session, batch: number, item: BatchItem, 
   return {
     ...record, id: item.id, session: session.id, batch, strategy: item.strategy, bins,
     ...(item.hardness !== undefined ? { hardness: item.hardness, binHardness: item.binHardness } : {}),
+    ...(item.neighbourOf ? { neighbourOf: item.neighbourOf } : {}),
     ...(item.criterion !== undefined ? { criterion: item.criterion } : {}),
   };
 }

@@ -12,15 +12,16 @@
  */
 import { z } from 'zod';
 import { inputError } from '../core/errors.js';
-import { rngFor } from '../core/random.js';
+import { rngFor, type Rng } from '../core/random.js';
 import type { Catalog } from '../spec/catalog.js';
 import { describeSample, matchesCombo, planSampling, type SamplingPlan, type SceneDescription } from '../spec/sample.js';
 import type { FactorValue, Spec } from '../spec/schema.js';
-import { BIN_DEFAULTS, MAX_BINS, NO_BIN, binLabel, binOf, buildBinning, type Binning } from './bins.js';
+import { BIN_DEFAULTS, MAX_BINS, NO_BIN, binLabel, binOf, buildBinning, drawInBin, type Binning } from './bins.js';
 import { GuidedOptionsSchema, type GuidedOptions } from './guided-options.js';
 import { HARDNESS_DEFAULTS, HardnessMap, type HardnessData, type HardnessSignal } from './hardness.js';
-import { MIXTURE_DEFAULTS, STRATEGIES, drawCell, mixtureTables, type MixtureTables, type Strategy } from './strategy.js';
+import { MIXTURE_DEFAULTS, STRATEGIES, drawCell, mixtureTables, type DrawnCell, type MixtureTables, type Strategy } from './strategy.js';
 import { sampleNumberOf, sessionSampleId, type FeedbackRecord } from './ingest.js';
+import { RECENT_DEFAULTS, RecentRecords, type RecentData } from './recent.js';
 
 /** Format tag of session.json. */
 export const SESSION_FORMAT = 'synth.session/1';
@@ -36,6 +37,11 @@ export const SESSION_DEFAULTS = {
   signal: 'auto' as HardnessSignal,
   /** k of `pruned`: candidates rendered per kept sample. */
   candidates: 4,
+  /** hardness: share of draws made in the joint cells of the hardest recent records (see recent.ts). */
+  neighbours: 0,
+  hardFraction: RECENT_DEFAULTS.hardFraction,
+  /** Feedback records kept for the joint cells. */
+  recent: RECENT_DEFAULTS.capacity,
 };
 
 /** Options of a session (every one optional; SESSION_DEFAULTS fills them). */
@@ -52,6 +58,9 @@ export const SessionOptionsSchema = z.strictObject({
   candidates: z.number().int().min(1).max(64).optional().describe(`pruned: candidates rendered per kept sample (default ${SESSION_DEFAULTS.candidates})`),
   guided: GuidedOptionsSchema.optional().describe('guided: the generator and the guidance of its samples'),
   balanceClasses: z.boolean().optional().describe('hardness and guided: draw classes uniformly and tilt only the factor bins within each class (Deliberate Practice keeps classes balanced); default false'),
+  neighbours: z.number().min(0).max(1).optional().describe(`hardness: share of draws made in the joint cell (class and every factor's bin) of one of the hardest recent records, the rest from the per-factor mixture (default ${SESSION_DEFAULTS.neighbours})`),
+  hardFraction: z.number().gt(0).max(1).optional().describe(`hardness: the hardest fraction of the recent records whose joint cells neighbours are drawn in (default ${SESSION_DEFAULTS.hardFraction})`),
+  recent: z.number().int().min(1).max(1_000_000).optional().describe(`hardness: the newest feedback records kept for neighbour draws (default ${SESSION_DEFAULTS.recent})`),
 });
 /** Options of a session as given (see SessionOptionsSchema). */
 export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
@@ -71,6 +80,11 @@ export interface ResolvedSessionOptions {
   guided?: GuidedOptions;
   /** Classes drawn uniformly; hardness tilts only the factor bins. */
   balanceClasses?: boolean;
+  /** hardness: share of draws in the joint cells of the hardest recent records. */
+  neighbours: number;
+  hardFraction: number;
+  /** Feedback records kept for them. */
+  recent: number;
 }
 
 /** Counters of a session. */
@@ -116,6 +130,8 @@ export interface SessionFile {
   rowBytes: number;
   counters: SessionCounters;
   hardness: HardnessData;
+  /** The newest feedback records (absent in files written before neighbour draws existed). */
+  recent?: RecentData;
   classifier: ClassifierInfo | null;
 }
 
@@ -191,6 +207,8 @@ export interface BatchItem {
   hardness?: number;
   /** hardness: each binned factor's (class, factor, bin) cell hardness. */
   binHardness?: Record<string, number>;
+  /** hardness, neighbour draws: the reported sample whose joint cell this one was drawn in, and its loss (or 1 for a wrong answer). */
+  neighbourOf?: { id: string; score: number };
   /** pruned: the classifier's cross-entropy of the intended class. */
   criterion?: number;
 }
@@ -245,6 +263,9 @@ export function resolveOptions(options: SessionOptions, binning: Binning): Resol
     candidates: options.candidates ?? SESSION_DEFAULTS.candidates,
     ...(options.guided ? { guided: options.guided } : {}),
     ...(options.balanceClasses ? { balanceClasses: true } : {}),
+    neighbours: options.neighbours ?? SESSION_DEFAULTS.neighbours,
+    hardFraction: options.hardFraction ?? SESSION_DEFAULTS.hardFraction,
+    recent: options.recent ?? SESSION_DEFAULTS.recent,
   };
 }
 
@@ -273,6 +294,8 @@ export class Session {
   readonly options: ResolvedSessionOptions;
   readonly seed: number;
   readonly hardness: HardnessMap;
+  /** The newest feedback records, for neighbour draws. */
+  readonly recent: RecentRecords;
   readonly served: ServedMap;
   readonly counters: SessionCounters;
   classifier: ClassifierInfo | null;
@@ -281,7 +304,7 @@ export class Session {
 
   private constructor(fields: {
     id: string; createdAt: string; rawSpec: Record<string, unknown>; spec: Spec; catalog: Catalog; binning: Binning; strategy: Strategy;
-    options: ResolvedSessionOptions; seed: number; hardness?: HardnessMap; served?: ServedMap; counters?: SessionCounters; classifier?: ClassifierInfo | null;
+    options: ResolvedSessionOptions; seed: number; hardness?: HardnessMap; recent?: RecentRecords; served?: ServedMap; counters?: SessionCounters; classifier?: ClassifierInfo | null;
   }) {
     this.id = fields.id;
     this.createdAt = fields.createdAt;
@@ -293,6 +316,7 @@ export class Session {
     this.strategy = fields.strategy;
     this.options = fields.options;
     this.hardness = fields.hardness ?? new HardnessMap(fields.binning);
+    this.recent = fields.recent ?? new RecentRecords(fields.options.recent);
     this.served = fields.served ?? new ServedMap(3 + fields.binning.factors.length);
     this.counters = fields.counters ?? emptyCounters();
     this.classifier = fields.classifier ?? null;
@@ -326,9 +350,12 @@ export class Session {
     const rowBytes = 3 + binning.factors.length;
     if (file.rowBytes !== rowBytes) throw new RangeError(`session ${file.id}: expected ${rowBytes} bytes per served row, got ${file.rowBytes}`);
     if (rows.length < file.counters.served * rowBytes) throw new RangeError(`session ${file.id}: served.bin holds ${Math.floor(rows.length / rowBytes)} rows, session.json counts ${file.counters.served}`);
+    // files written before neighbour draws existed keep their behaviour (no neighbour draws)
+    const stored: Partial<ResolvedSessionOptions> = file.options;
+    const options: ResolvedSessionOptions = { ...file.options, neighbours: stored.neighbours ?? 0, hardFraction: stored.hardFraction ?? SESSION_DEFAULTS.hardFraction, recent: stored.recent ?? SESSION_DEFAULTS.recent };
     return new Session({
-      id: file.id, createdAt: file.createdAt, rawSpec: file.spec, spec, catalog, binning, strategy: file.strategy, options: file.options,
-      seed: file.seed, hardness: HardnessMap.fromJSON(binning, file.hardness), served: new ServedMap(rowBytes, rows.subarray(0, file.counters.served * rowBytes)),
+      id: file.id, createdAt: file.createdAt, rawSpec: file.spec, spec, catalog, binning, strategy: file.strategy, options,
+      seed: file.seed, hardness: HardnessMap.fromJSON(binning, file.hardness), recent: RecentRecords.fromJSON(options.recent, file.recent), served: new ServedMap(rowBytes, rows.subarray(0, file.counters.served * rowBytes)),
       // sessions saved before the guided strategy existed have no counters for it
       counters: { ...file.counters, bySource: { ...emptyCounters().bySource, ...file.counters.bySource } }, classifier: file.classifier,
     });
@@ -339,7 +366,7 @@ export class Session {
     return {
       format: SESSION_FORMAT, id: this.id, createdAt: this.createdAt, name: this.spec.name, spec: this.rawSpec, strategy: this.strategy,
       options: this.options, seed: this.seed, binning: this.binning, rowBytes: this.served.rowBytes, counters: this.counters,
-      hardness: this.hardness.toJSON(), classifier: this.classifier,
+      hardness: this.hardness.toJSON(), recent: this.recent.toJSON(), classifier: this.classifier,
     };
   }
 
@@ -397,15 +424,18 @@ export class Session {
       return { batch, strategy, plan: this.plan, items, keep: n, committed: false };
     }
     const tables = this.tables();
+    const hard = this.options.neighbours > 0 && tables.signal !== null ? this.recent.hardest(tables.signal, this.options.hardFraction) : { numbers: [], scores: [] };
     const overrides = new Map<number, Readonly<Record<string, FactorValue>>>();
     const plan: SamplingPlan = { ...this.plan, overrides };
     const checkGrid = this.spec.holdout.length > 0 && this.spec.split === 'train' && this.spec.mode !== 'random';
     for (let i = 0; i < count; i++) {
       const sceneIndex = first + i;
       const rng = rngFor(this.seed, sceneIndex, `session-batch-${batch}`);
-      let drawn = null;
+      let drawn: (DrawnCell & { neighbourOf?: { id: string; score: number } }) | null = null;
       for (let attempt = 0; attempt < MAX_DRAW_ATTEMPTS && !drawn; attempt++) {
-        const cell = drawCell(tables, this.binning, rng);
+        const cell = hard.numbers.length > 0 && rng.next() < this.options.neighbours
+          ? this.neighbourCell(tables, hard, rng)
+          : drawCell(tables, this.binning, rng);
         if (this.heldOut(cell.overrides)) continue;
         overrides.set(sceneIndex, cell.overrides);
         // Grid and sweep cells are not checked against the holdout by describeSample: check the mix.
@@ -418,10 +448,32 @@ export class Session {
       const desc = describeSample(plan, sceneIndex);
       const actual = this.cellOf(desc);
       items.push(drawn
-        ? { id: '', number: -1, sceneIndex, factors: desc.factors, ...actual, strategy, hardness: drawn.hardness, binHardness: drawn.binHardness }
+        ? { id: '', number: -1, sceneIndex, factors: desc.factors, ...actual, strategy, hardness: drawn.hardness, binHardness: drawn.binHardness, ...(drawn.neighbourOf ? { neighbourOf: drawn.neighbourOf } : {}) }
         : { id: '', number: -1, sceneIndex, factors: desc.factors, ...actual, strategy: 'uniform' });
     }
     return { batch, strategy, plan, items, keep: n, committed: false };
+  }
+
+  /**
+   * A cell in the joint cell of one of the hardest recent records (picked uniformly): its class and
+   * each binned factor's bin, a numeric value drawn inside the bin; a factor the record has no bin
+   * for is drawn from the per-factor mixture.
+   */
+  private neighbourCell(tables: MixtureTables, hard: { numbers: number[]; scores: number[] }, rng: Rng): DrawnCell & { neighbourOf: { id: string; score: number } } {
+    const k = rng.int(0, hard.numbers.length - 1);
+    const n = hard.numbers[k];
+    const c = this.served.classOf(n);
+    const { buf, offset } = this.served.binsAt(n);
+    const overrides: Record<string, FactorValue> = { class: this.binning.classes[c] };
+    const bins: number[] = [];
+    const binHardness: Record<string, number> = {};
+    this.binning.factors.forEach((fb, f) => {
+      const j = buf[offset + f] !== NO_BIN ? buf[offset + f] : rng.weighted(tables.binProbs[c][f]);
+      bins.push(j);
+      overrides[fb.factor] = drawInBin(fb, j, rng);
+      binHardness[fb.factor] = tables.binHardness[c][f][j];
+    });
+    return { classIndex: c, bins, overrides, hardness: tables.classHardness[c], binHardness, neighbourOf: { id: this.sampleId(n), score: hard.scores[k] } };
   }
 
   /**
@@ -483,6 +535,7 @@ export class Session {
       const { buf, offset } = this.served.binsAt(n);
       for (let f = 0; f < F; f++) bins[f] = buf[offset + f];
       map.add(c, bins, loss, error);
+      this.recent.add(n, loss, error);
     }
     const rejected = unknown + otherSession;
     this.counters.feedbackBatches++;
@@ -508,6 +561,7 @@ export class Session {
     const t = this.tables();
     const signal = t.signal;
     const o = this.options;
+    const hard = signal === null ? { numbers: [], scores: [] } : this.recent.hardest(signal, o.hardFraction);
     const mean = (s: { lossWeight: number; lossSum: number }) => (s.lossWeight > 0 ? s.lossSum / s.lossWeight : null);
     const err = (s: { errorWeight: number; errorSum: number }) => (s.errorWeight > 0 ? s.errorSum / s.errorWeight : null);
     const g = map.global;
@@ -541,6 +595,7 @@ export class Session {
         signal, temperature: t.temperature, epsilon: o.epsilon,
         global: { loss: mean(g), lossStd: g.lossWeight > 0 ? map.globalStd('loss') : null, errorRate: err(g), records: g.records },
         classes, factors,
+        neighbours: { share: o.neighbours, hardFraction: o.hardFraction, records: this.recent.size, hard: hard.numbers.length, minScore: hard.scores.length > 0 ? hard.scores[hard.scores.length - 1] : null },
       },
       classifier: this.classifier,
     };
@@ -575,6 +630,8 @@ export interface SessionView {
     temperature: number;
     epsilon: number;
     global: { loss: number | null; lossStd: number | null; errorRate: number | null; records: number };
+    /** Neighbour draws: their share, the recent records kept, how many are the hard ones drawn around, and the lowest score among them. */
+    neighbours: { share: number; hardFraction: number; records: number; hard: number; minScore: number | null };
     classes: { class: string; hardness: number; loss: number | null; errorRate: number | null; weight: number; records: number; probability: number }[];
     factors: {
       factor: string; kind: 'range' | 'values';

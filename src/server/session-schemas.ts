@@ -79,6 +79,7 @@ export const SessionSchema = z.object({
     halfLife: z.number(), priorWeight: z.number(), signal: z.enum(['auto', 'loss', 'error']), candidates: z.number().int(),
     guided: GuidedOptionsSchema.optional(),
     balanceClasses: z.boolean().optional(),
+    neighbours: z.number(), hardFraction: z.number(), recent: z.number().int(),
   }),
   spec: z.record(z.string(), z.unknown()).describe('the spec as given'),
   counts: z.object({ batches: z.number().int(), served: z.number().int(), drawn: z.number().int().describe('scene indices used (pruned draws k per kept sample)') }),
@@ -91,6 +92,11 @@ export const SessionSchema = z.object({
     temperature: z.number().describe('τ in use (0: no feedback yet, draws are uniform)'),
     epsilon: z.number(),
     global: z.object({ loss: nullableNumber, lossStd: nullableNumber, errorRate: nullableNumber, records: z.number() }),
+    neighbours: z.object({
+      share: z.number().describe('share of hardness draws made in the joint cells of the hardest recent records'), hardFraction: z.number(),
+      records: z.number().int().describe('recent feedback records kept'), hard: z.number().int().describe('records whose joint cells neighbours are drawn in'),
+      minScore: nullableNumber.describe('the lowest loss (or error) among them'),
+    }),
     classes: z.array(z.object({
       class: z.string(), hardness: z.number(), loss: nullableNumber, errorRate: nullableNumber, weight: z.number().describe('decayed records'),
       records: z.number(), probability: z.number().describe('chance the next hardness sample has this class'),

@@ -121,6 +121,58 @@ test('balanceClasses: classes stay balanced while the factor bins still tilt tow
   t.is(s.toFile().options.balanceClasses, true, 'stored with the session');
 });
 
+test('neighbours: draws land in the joint cells of the hardest recent records, which the per-factor tilt misses', (t) => {
+  // Hard only in one joint cell: torus with wood texture and yaw in [90, 180) (loss 4; all else 0.2).
+  const hardCell = (f: Record<string, unknown>) => f.class === 'torus' && f.texture === 'wood' && Number(f.yaw) >= 90 && Number(f.yaw) < 180;
+  const run = (options: SessionOptions) => {
+    const s = make(ID_A, 'hardness', options);
+    for (let k = 0; k < 4; k++) {
+      const b = s.prepare(200);
+      s.commit(b);
+      s.ingest(b.items.map((it) => ({ id: it.id, loss: hardCell(it.factors) ? 4 : 0.2 })));
+    }
+    return s;
+  };
+  const plain = run({});
+  const mixed = run({ neighbours: 0.5 });
+  const inCell = (s: Session) => s.prepare(1000).items.filter((it) => hardCell(it.factors)).length;
+  const a = inCell(plain), b = inCell(mixed);
+  t.true(b > a + 200, `the joint hard cell: ${b} of 1000 with neighbours, ${a} without`);
+  const batch = mixed.prepare(400);
+  const neighbours = batch.items.filter((it) => it.neighbourOf);
+  t.true(neighbours.length > 140 && neighbours.length < 260, `about half the draws are neighbours: ${neighbours.length}`);
+  for (const it of neighbours) {
+    t.true(hardCell(it.factors), 'every neighbour is in the hard joint cell (the hard records are all there)');
+    t.is(it.strategy, 'hardness');
+    t.is(it.neighbourOf!.score, 4);
+    t.is(sampleNumberOf(it.neighbourOf!.id, ID_A) >= 0, true);
+  }
+  const view = mixed.view().hardness.neighbours;
+  t.deepEqual({ share: view.share, records: view.records, minScore: view.minScore }, { share: 0.5, records: 800, minScore: 4 });
+  t.true(view.hard > 0 && view.hard <= 200, `the hard records: ${view.hard}`);
+});
+
+test('neighbours: the newest records only, persisted with the session; an old file draws no neighbours', (t) => {
+  const s = make(ID_A, 'hardness', { neighbours: 1, recent: 50 });
+  const b = s.prepare(120);
+  s.commit(b);
+  // the oldest 70 records are hard, the newest 50 easy but for one
+  s.ingest(b.items.map((it, i) => ({ id: it.id, loss: i < 70 ? 5 : i === 100 ? 2 : 0.1 })));
+  t.is(s.recent.size, 50);
+  const next = s.prepare(30);
+  t.true(next.items.every((it) => it.neighbourOf?.id === b.items[100].id || (it.neighbourOf?.score === 0.1)), 'drawn around the newest records only');
+  t.true(next.items.some((it) => it.neighbourOf?.id === b.items[100].id));
+  const file = JSON.parse(JSON.stringify(s.toFile()));
+  t.is(file.recent.numbers.length, 50);
+  const back = Session.fromFile(file, spec(RAW), catalog, s.served.rows(0));
+  t.deepEqual(back.prepare(20).items, s.prepare(20).items, 'the same draws after a round trip');
+  const { recent: _recent, ...old } = file;
+  const { neighbours: _n, hardFraction: _h, recent: _r, ...oldOptions } = file.options;
+  const legacy = Session.fromFile({ ...old, options: oldOptions }, spec(RAW), catalog, s.served.rows(0));
+  t.is(legacy.options.neighbours, 0);
+  t.true(legacy.prepare(20).items.every((it) => !it.neighbourOf));
+});
+
 test('ingestion counts unknown and other sessions\' ids and never applies them', (t) => {
   const a = make(ID_A);
   const b = make(ID_B);
