@@ -1,4 +1,5 @@
 /** `synth generate`: sample a diffusion model into an ImageFolder dataset, optionally with classifier-feedback guidance. */
+import { interruptible } from './interrupt.js';
 import { InputError, inputError, renameInputPaths } from '../core/errors.js';
 import { createProgressPrinter, formatDuration, type Progress } from '../core/progress.js';
 import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
@@ -112,26 +113,15 @@ export async function commandGenerate(argv: string[], usage: string): Promise<nu
       const g = guided ? `; guidance ${describeGuidance(guidanceLabel(guided.guidance))}` : '';
       process.stderr.write(`model ${model.manifest.name}: ${settings.scheduler}, ${settings.steps} steps, cfg ${settings.cfg}${settings.scheduler === 'ddim' ? `, eta ${settings.eta}` : ''}, seed ${settings.seed}${g}\n`);
     }
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
-    try {
+    return await interruptible(async (signal) => {
       const result = await generateDataset({
         sampler: model.sampler, classes, count, settings, out, batch, overwrite: values.overwrite, modelRef, guidance: guided?.guidance,
-        signal: controller.signal, onProgress: (p) => { last = p; printer?.update(p); },
+        signal, onProgress: (p) => { last = p; printer?.update(p); },
       });
       if (printer && last) printer.finish(last);
       process.stdout.write(`wrote ${result.count} images to ${out} (${Object.entries(result.counts).map(([k, v]) => `${k} ${v}`).join(', ')}) in ${formatDuration(result.seconds)}\n`);
       return 0;
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') {
-        process.stderr.write(`\ninterrupted\n`);
-        return 130;
-      }
-      throw err;
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    });
   } finally {
     await guided?.classifier.session.release();
     await model.session.release();

@@ -27,6 +27,7 @@ import { commandVerify, commandMerge, DATASET_USAGE } from './dataset-commands.j
 import { commandGenerate, GENERATE_USAGE } from './generate-command.js';
 import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
 import { renderSample } from '../render/render-sample.js';
+import { interruptible } from './interrupt.js';
 import { parseCommandArgs, intOption, choiceOption, workersOption } from './args.js';
 import { commandServe, SERVE_USAGE } from './serve-command.js';
 import { commandSession, SESSION_USAGE } from './session-command.js';
@@ -95,31 +96,21 @@ async function commandExport(argv: string[]): Promise<number> {
   const [first, last] = shardRange(spec.count, shardIndex, numShards);
   const workers = workersOption(values.workers, last - first);
   const renderer = await createRenderers(library, { backend, shadows, workers, assetsDir: values.assets });
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
   try {
-    if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer workers` : ''}\n`);
-    let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
-    const result = await exportDataset({
-      spec, catalog, renderer, out, formats, shardSize, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
-      signal: controller.signal, onProgress: (p) => { last = p; printer?.update(p); },
+    return await interruptible(async (signal) => {
+      if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer workers` : ''}\n`);
+      let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
+      const result = await exportDataset({
+        spec, catalog, renderer, out, formats, shardSize, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
+        signal, onProgress: (p) => { last = p; printer?.update(p); },
+      });
+      if (printer && last) printer.finish(last);
+      say(`wrote ${result.count} samples to ${out} (${result.rendered} rendered, ${result.skipped} already there) in ${formatDuration(result.seconds)}`);
+      if (spec.labels.length > 0 && result.labelled < result.count) process.stderr.write(`warning: the spec asks for labels (${spec.labels.join(', ')}) but the renderer gave them for ${result.labelled} of ${result.count} samples\n`);
+      return 0;
     });
-    if (printer && last) printer.finish(last);
-    say(`wrote ${result.count} samples to ${out} (${result.rendered} rendered, ${result.skipped} already there) in ${formatDuration(result.seconds)}`);
-    if (spec.labels.length > 0 && result.labelled < result.count) process.stderr.write(`warning: the spec asks for labels (${spec.labels.join(', ')}) but the renderer gave them for ${result.labelled} of ${result.count} samples\n`);
-    return 0;
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') {
-      process.stderr.write(`\n${(err as Error).message}\n`);
-      return 130;
-    }
-    throw err;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     await renderer.dispose();
   }
 }

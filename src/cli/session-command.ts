@@ -3,6 +3,7 @@
  * server's `<data-dir>/sessions/<id>/`): create it from a spec, report feedback from a JSONL file,
  * render the next batch as a WebDataset tar, show the hardness, install a classifier for `pruned` and `guided`.
  */
+import { interruptible } from './interrupt.js';
 import { open, readFile, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, OutputError, inputError } from '../core/errors.js';
@@ -229,46 +230,36 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     }
   }
   const renderer = await createRenderer(library, { backend, shadows });
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
   let tmp: string | null = null;
   try {
-    const t0 = performance.now();
-    const batch = await prepareBatch(session, { n, strategy, renderer, classifier: loaded?.classifier ?? null, signal: controller.signal });
-    await saveSessionDir(dir, session);
-    const out = values.out.endsWith('.tar') ? resolve(values.out) : join(resolve(values.out), `batch-${String(batch.batch).padStart(6, '0')}.tar`);
-    await mkdir(dirname(out), { recursive: true });
-    tmp = tempPathFor(out);
-    const fh = await open(tmp, 'w');
-    const printer = values.quiet ? null : createProgressPrinter({ label: 'batch ' });
-    let done = 0;
-    try {
-      for await (const { fragment } of batchFragments(session, batch, { renderer, guided, signal: controller.signal })) {
-        await fh.write(fragment);
-        printer?.update(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
+    return await interruptible(async (signal) => {
+      const t0 = performance.now();
+      const batch = await prepareBatch(session, { n, strategy, renderer, classifier: loaded?.classifier ?? null, signal });
+      await saveSessionDir(dir, session);
+      const out = values.out!.endsWith('.tar') ? resolve(values.out!) : join(resolve(values.out!), `batch-${String(batch.batch).padStart(6, '0')}.tar`);
+      await mkdir(dirname(out), { recursive: true });
+      tmp = tempPathFor(out);
+      const fh = await open(tmp, 'w');
+      const printer = values.quiet ? null : createProgressPrinter({ label: 'batch ' });
+      let done = 0;
+      try {
+        for await (const { fragment } of batchFragments(session, batch, { renderer, guided, signal })) {
+          await fh.write(fragment);
+          printer?.update(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
+        }
+        if (signal.aborted) throw Object.assign(new Error('interrupted: the batch is served (its ids are known) but its tar was not written'), { name: 'AbortError' });
+        await fh.write(TAR_END);
+        printer?.finish(progressOf(done, batch.items.length, (performance.now() - t0) / 1000));
+      } finally {
+        await fh.close();
       }
-      if (controller.signal.aborted) throw Object.assign(new Error('interrupted: the batch is served (its ids are known) but its tar was not written'), { name: 'AbortError' });
-      await fh.write(TAR_END);
-      printer?.finish(progressOf(done, batch.items.length, (performance.now() - t0) / 1000));
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, out);
-    tmp = null;
-    say(`wrote batch ${batch.batch} of session ${session.id}: ${batch.items.length} samples (${strategy}) to ${out} in ${formatDuration((performance.now() - t0) / 1000)}`);
-    return 0;
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') {
-      process.stderr.write(`\n${(err as Error).message}\n`);
-      return 130;
-    }
-    throw err;
+      await rename(tmp, out);
+      tmp = null;
+      say(`wrote batch ${batch.batch} of session ${session.id}: ${batch.items.length} samples (${strategy}) to ${out} in ${formatDuration((performance.now() - t0) / 1000)}`);
+      return 0;
+    });
   } finally {
     if (tmp) await rm(tmp, { force: true });
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     await loaded?.session.release();
     await generator?.session.release();
     await renderer.dispose();

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,4 +93,27 @@ test('unknown command and help', async (t) => {
   const h = await synth(['--help']);
   t.is(h.code, 0);
   t.regex(h.stdout, /synth export/);
+});
+
+test('Ctrl-C stops an export with exit code 130 and a resumable folder; --resume finishes it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-cli-'));
+  const spec = await specFile(dir, { ...TINY, count: 300 });
+  const out = join(dir, 'out');
+  const journal = join(out, '.synth-progress', 'journal.jsonl');
+  const child = spawn(process.execPath, [BIN, 'export', '--spec', spec, '--out', out, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let sent = false;
+  while (!sent && child.exitCode === null) {
+    const lines = (await readFile(journal, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    if (lines >= 5) { child.kill('SIGINT'); sent = true; } else await new Promise((r) => setTimeout(r, 15));
+  }
+  t.true(sent, `the export finished before it could be interrupted: ${stderr}`);
+  t.is(await exited, 130, stderr);
+  t.regex(stderr, /cancelled after \d+ of 300 samples; --resume finishes it/);
+  t.false(existsSync(join(out, 'manifest.json')), 'no manifest for an unfinished dataset');
+  const resumed = await synth(['export', '--spec', spec, '--out', out, '--resume', '--quiet']);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.is(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).count, 300);
 });
