@@ -326,15 +326,18 @@ def run(args):
         log_prior = pool_log_prior()
         stale, round_start = 0, step
 
-    # Final: per-bin accuracy on the test set, and what the pool ended up holding.
+    # Final: per-bin accuracy on the test set, how much of its per-sample loss the map's cells explain,
+    # and what the pool ended up holding.
     test, pred = accuracy(xt, yt)
+    _, test_losses = predict(torch, ema, xt, yt)
+    explained = loss_explained(test_losses, ft, seed)
     held, _ = accuracy(xh, yh)
     bins = per_bin_accuracy(pred == yt, ft)
     pool_mix = mix_of([m['factors'] for m in pool_meta[cfg['pool']:]]) if len(pool_meta) > cfg['pool'] else {}
     info = session.info()
     return {
         'method': method, 'seed': seed, 'session': session.id, 'evals': evals, 'rounds': rounds, 'hardness': hardness_log,
-        'final': {'samples': int(len(pool_y)), 'rendered': int(info['counts']['drawn']), 'steps': step,
+        'final': {'samples': int(len(pool_y)), 'rendered': int(info['counts']['drawn']), 'steps': step, 'loss_explained': explained,
                   'test': round(test, 4), 'holdout': round(held, 4), 'bins': bins, 'added': pool_mix},
         'seconds': round(time.time() - started, 1), 'timings': {k: round(v, 1) for k, v in timings.items()},
     }
@@ -347,6 +350,42 @@ def bin_of(factors):
     lo = DISTANCE[0] + k * (DISTANCE[1] - DISTANCE[0]) / 4
     return {'class': factors['class'], 'distance': f'{lo:.2f}-{lo + (DISTANCE[1] - DISTANCE[0]) / 4:.2f}',
             'environment': factors['environment'], 'texture': factors['texture']}
+
+
+def map_cells(factors):
+    """The session's hardness-map cells of a sample: its class, and (class, factor, bin) for each binned
+    factor (4 equal-width bins of yaw, distance and elevation; environment; texture)."""
+    def q(v, lo, hi):
+        return min(3, max(0, int((v - lo) / (hi - lo) * 4)))
+    c = factors['class']
+    return [('class', c), (c, 'yaw', q(factors['yaw'], 0, 360)), (c, 'distance', q(factors['camera.distance'], *DISTANCE)),
+            (c, 'elevation', q(factors['camera.elevation'], *ELEVATION)), (c, 'environment', factors['environment']),
+            (c, 'texture', factors['texture'])]
+
+
+def loss_explained(losses, factors, seed=0):
+    """How much of the per-sample loss variance the hardness map's cell structure can see: the
+    cross-validated R² (2 folds, ridge) of an additive model over the map's cells, and of class alone."""
+    cells = [map_cells(f) for f in factors]
+    out = {}
+    for name, keep in (('class', 1), ('map', None)):
+        index = {}
+        rows = [[index.setdefault(k, len(index)) for k in cs[:keep]] for cs in cells]
+        X = np.zeros((len(rows), len(index)))
+        for i, r in enumerate(rows):
+            X[i, r] = 1
+        y = np.asarray(losses, dtype=np.float64)
+        fold = np.random.RandomState(seed).rand(len(y)) < 0.5
+        sse = sst = 0.0
+        for train in (fold, ~fold):
+            test = ~train
+            A = X[train]
+            mu = y[train].mean()
+            w = np.linalg.solve(A.T @ A + 1.0 * np.eye(A.shape[1]), A.T @ (y[train] - mu))
+            sse += float(((y[test] - mu - X[test] @ w) ** 2).sum())
+            sst += float(((y[test] - y[test].mean()) ** 2).sum())
+        out[name] = round(1 - sse / sst, 4)
+    return out
 
 
 def per_bin_accuracy(correct, factors):
@@ -388,6 +427,7 @@ def summarise(results, cfg):
             'samples': int(np.mean([r['final']['samples'] for r in runs])), 'rendered': int(np.mean([r['final']['rendered'] for r in runs])),
             'steps_mean': float(np.mean([r['final']['steps'] for r in runs])), 'curve': curve,
             'seconds_mean': float(np.mean([r['seconds'] for r in runs])),
+            'loss_explained': {k: float(np.mean([r['final']['loss_explained'][k] for r in runs])) for k in ('class', 'map')},
         }
     target = summary['uniform']['test_mean']
     for m in METHODS:
@@ -436,6 +476,16 @@ def write_markdown(path, summary, results, cfg, total_seconds, figure_name):
               f'{summary["uniform"]["samples"]:,} samples: {100 * t["dp_minus_uniform"]:+.1f} points '
               f'(spread {100 * t["spread"]:.1f}); DP reached uniform\'s final accuracy at '
               f'{t["dp_samples_to_uniform_final"] if t["dp_samples_to_uniform_final"] is not None else "no"} samples.', '']
+    lines += ['## How much of the loss the hardness map can see', '',
+              'Share of the variance of the final models\' per-sample test loss explained (cross-validated R², 2 folds, ridge) '
+              'by an additive model over the hardness map\'s cells (class, and class × each factor\'s bin: yaw, distance and '
+              'elevation quarters, environment, texture), and by class alone. What the map cannot explain is per-sample: '
+              'the exact pose, shape parameters, colour and light inside a cell, which `pruned` scores and the map does not see.', '',
+              '| final models of | class alone | hardness-map cells |', '| --- | --- | --- |']
+    for m in METHODS:
+        e = summary[m]['loss_explained']
+        lines.append(f'| {LABELS[m]} | {100 * e["class"]:.1f}% | {100 * e["map"]:.1f}% |')
+    lines.append('')
     # Per-bin accuracy of the final models, and where each method's added samples went.
     lines += ['## Final accuracy per bin (test set, mean over seeds)', '', '| bin | ' + ' | '.join(LABELS[m] for m in METHODS) + ' | share of DP\'s added samples |',
               '| --- | ' + ' | '.join('---' for _ in METHODS) + ' | --- |']
