@@ -127,46 +127,60 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const elapsed = () => (performance.now() - start) / 1000;
   const modelRef = options.modelRef ?? manifest.name;
   const kind = manifest.image.channels === 1 ? 'grey8' : 'rgb8';
-  for (let first = 0; first < total; first += batch) {
-    options.signal?.throwIfAborted();
-    const chunk = jobs.slice(first, first + batch);
-    const steps = settings.steps;
-    const x = await sampler.sampleBatch(chunk, settings, (step) => {
-      options.onProgress?.(progressOf(Math.round((first + (chunk.length * step) / steps) * 10) / 10, total, elapsed()));
-    }, options.guidance);
-    const guidance = options.guidance;
-    const criterion = guidance ? (await guidance.guide.evaluate(x, chunk.map((c) => c.classId), guidance.settings.criterion)).values : null;
-    for (let i = 0; i < chunk.length; i++) {
-      const index = first + i;
-      const name = manifest.classes[chunk[i].classId];
-      const id = String(index).padStart(width, '0');
-      const png = await encodePng(kind, toPixels(x, i, manifest.image), manifest.image.width, manifest.image.height);
-      const file = `images/${name}/${id}.png`;
-      await writeFileAtomic(join(out, file), png);
-      counts[name] = (counts[name] ?? 0) + 1;
-      records.push({
-        id, index, file, label: chunk[i].classId, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
-        sampler: { model: modelRef, scheduler: settings.scheduler, steps, cfg: settings.cfg, eta: settings.eta, timestepSpacing: settings.timestepSpacing ?? null },
-        guidance: guidance ? guidanceLabel(guidance) : null,
-        criterion: criterion ? Number(criterion[i].toFixed(6)) : null,
-        sha256: sha256(png), bytes: png.length,
-      });
+  try {
+    await generateInto();
+  } catch (err) {
+    // out was empty (or emptied by --overwrite): leave no partial dataset behind
+    for (const entry of await readdir(out).catch(() => [])) await rm(join(out, entry), { recursive: true, force: true });
+    if (options.signal?.aborted) {
+      throw Object.assign(new Error(`generation into ${out} cancelled after ${records.length} of ${total} images; nothing was kept (the same command makes the same images)`), { name: 'AbortError' });
     }
-    options.onProgress?.(progressOf(first + chunk.length, total, elapsed()));
+    throw err;
   }
-  await writeFileAtomic(join(out, 'metadata.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await writeFileAtomic(join(out, 'manifest.json'), JSON.stringify({
-    format: GENERATED_FORMAT,
-    name: `${manifest.name}-generated`,
-    count: total,
-    classes: options.classes,
-    counts,
-    model: { name: manifest.name, ref: modelRef, predictionType: manifest.predictionType, schedule: manifest.schedule, training: manifest.training ?? null },
-    settings: { ...settings, perClass: count, batch },
-    guidance: options.guidance ? guidanceLabel(options.guidance) : null,
-    image: manifest.image,
-    versions: { synth: SYNTH_VERSION, node: process.versions.node },
-    images: { count: total, bytes: records.reduce((s, r) => s + r.bytes, 0) },
-  }, null, 2) + '\n');
   return { out, count: total, seconds: elapsed(), counts };
+
+  /** The generation proper: every batch, then metadata.jsonl and manifest.json. */
+  async function generateInto(): Promise<void> {
+    for (let first = 0; first < total; first += batch) {
+      options.signal?.throwIfAborted();
+      const chunk = jobs.slice(first, first + batch);
+      const steps = settings.steps;
+      const x = await sampler.sampleBatch(chunk, settings, (step) => {
+        options.onProgress?.(progressOf(Math.round((first + (chunk.length * step) / steps) * 10) / 10, total, elapsed()));
+      }, options.guidance);
+      const guidance = options.guidance;
+      const criterion = guidance ? (await guidance.guide.evaluate(x, chunk.map((c) => c.classId), guidance.settings.criterion)).values : null;
+      for (let i = 0; i < chunk.length; i++) {
+        const index = first + i;
+        const name = manifest.classes[chunk[i].classId];
+        const id = String(index).padStart(width, '0');
+        const png = await encodePng(kind, toPixels(x, i, manifest.image), manifest.image.width, manifest.image.height);
+        const file = `images/${name}/${id}.png`;
+        await writeFileAtomic(join(out, file), png);
+        counts[name] = (counts[name] ?? 0) + 1;
+        records.push({
+          id, index, file, label: chunk[i].classId, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
+          sampler: { model: modelRef, scheduler: settings.scheduler, steps, cfg: settings.cfg, eta: settings.eta, timestepSpacing: settings.timestepSpacing ?? null },
+          guidance: guidance ? guidanceLabel(guidance) : null,
+          criterion: criterion ? Number(criterion[i].toFixed(6)) : null,
+          sha256: sha256(png), bytes: png.length,
+        });
+      }
+      options.onProgress?.(progressOf(first + chunk.length, total, elapsed()));
+    }
+    await writeFileAtomic(join(out, 'metadata.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writeFileAtomic(join(out, 'manifest.json'), JSON.stringify({
+      format: GENERATED_FORMAT,
+      name: `${manifest.name}-generated`,
+      count: total,
+      classes: options.classes,
+      counts,
+      model: { name: manifest.name, ref: modelRef, predictionType: manifest.predictionType, schedule: manifest.schedule, training: manifest.training ?? null },
+      settings: { ...settings, perClass: count, batch },
+      guidance: options.guidance ? guidanceLabel(options.guidance) : null,
+      image: manifest.image,
+      versions: { synth: SYNTH_VERSION, node: process.versions.node },
+      images: { count: total, bytes: records.reduce((s, r) => s + r.bytes, 0) },
+    }, null, 2) + '\n');
+  }
 }

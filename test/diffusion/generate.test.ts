@@ -49,6 +49,25 @@ test('generateDataset writes the ImageFolder layout with sampler labels', async 
   }
 });
 
+test('a cancelled generation leaves an empty folder and says so; the same call then fills it', async (t) => {
+  const model = await loadDenoiser(TINY);
+  const out = join(await mkdtemp(join(tmpdir(), 'synth-gen-')), 'out');
+  try {
+    const settings = resolveSettings(model.manifest, { steps: 2, seed: 1 });
+    const controller = new AbortController();
+    const run = generateDataset({
+      sampler: model.sampler, classes: ['a', 'b'], count: 4, settings, out, batch: 2, signal: controller.signal,
+      onProgress: (p) => { if (p.done >= 2) controller.abort(); },
+    });
+    await t.throwsAsync(run, { name: 'AbortError', message: /cancelled after 2 of 8 images; nothing was kept/ });
+    t.deepEqual(await readdir(out), [], 'no partial dataset');
+    const result = await generateDataset({ sampler: model.sampler, classes: ['a', 'b'], count: 4, settings, out, batch: 2 });
+    t.is(result.count, 8);
+  } finally {
+    await model.session.release();
+  }
+});
+
 test('an unknown class lists the model classes', (t) => {
   t.throws(() => classIndices(['a', 'zebra'], ['a', 'b', 'c']), { instanceOf: InputError, message: /--class: expected a known class of this model \(one of: a, b, c\), got "zebra"/ });
   t.deepEqual(classIndices(['c', 'a'], ['a', 'b', 'c']), [2, 0]);
