@@ -95,7 +95,8 @@ export function jobView(job: JobRecord): Record<string, unknown> {
     createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt,
     progress: { done: p.done, total: p.total, rate: p.rate, etaSeconds: isFinished(job.state) ? null : p.etaSeconds, elapsedSeconds: p.elapsedSeconds },
     restarts: job.restarts, error: job.error,
-    links: { self, files: `${self}/files`, manifest: `${self}/files/manifest.json`, shards: job.formats.includes('webdataset') ? `${self}/shards/{n}` : null },
+    ...(job.kind === 'batch' ? { session: String(job.request?.session) } : {}),
+    links: { self, files: `${self}/files`, manifest: job.kind === 'batch' ? null : `${self}/files/manifest.json`, shards: job.formats.includes('webdataset') ? `${self}/shards/{n}` : null },
   };
 }
 
@@ -176,7 +177,7 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
   v1.use(bearerAuth(deps.apiKeys ?? []));
 
   if (deps.sessions) {
-    v1.use('/sessions', sessionsRouter({ ...deps.sessions, renderer, catalog, limits, stats, shutdownSignal: deps.shutdownSignal, models: deps.models }));
+    v1.use('/sessions', sessionsRouter({ ...deps.sessions, renderer, catalog, limits, stats, shutdownSignal: deps.shutdownSignal, models: deps.models, jobs, jobView }));
   }
 
   v1.route('/catalog').get(async (req, res) => {

@@ -1,8 +1,10 @@
 /**
  * Dataset jobs: an in-process queue that runs one job at a time (the renderer is one GPU device; the
- * generator's sessions share the CPU), with each job's state on disk so jobs survive restarts. Two
- * kinds: `export` (a spec rendered by exportDataset, POST /v1/datasets) and `generate` (a diffusion
- * request run by a GenerateRunner, POST /v1/generate). Layout under the data dir:
+ * generator's sessions share the CPU), with each job's state on disk so jobs survive restarts. Three
+ * kinds: `export` (a spec rendered by exportDataset, POST /v1/datasets), `generate` (a diffusion
+ * request run by a GenerateRunner, POST /v1/generate) and `batch` (a feedback session's next batch
+ * as one WebDataset tar, run by a BatchRunner, POST /v1/sessions/:id/batches?as=job). Layout under
+ * the data dir:
  *
  *   jobs/<id>/job.json   the job (kind, request, state, progress, error), written atomically
  *   jobs/<id>/out/       the dataset, written by exportDataset or generateDataset
@@ -10,7 +12,8 @@
  * A job found `queued` or `running` at startup is queued again: an export resumes with exportDataset's
  * `resume: true` (its journal keeps finished samples); a generate job starts again from scratch in an
  * emptied folder (generateDataset keeps no journal; its images are deterministic, so the result is the
- * same). Finished jobs stay listed and downloadable.
+ * same); a batch job starts again with a new batch of its session. Finished jobs stay listed and
+ * downloadable.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
@@ -29,6 +32,7 @@ import type { Logger } from './logger.js';
 import type { JOB_KINDS, JOB_STATES } from './schemas.js';
 import type { GenerateRunner } from './generation.js';
 import type { GenerateBody } from './requests.js';
+import type { BatchJobBody, BatchRunner } from './session-batches.js';
 
 /** A job's state. */
 export type JobState = (typeof JOB_STATES)[number];
@@ -49,7 +53,7 @@ export interface JobRecord {
   name: string;
   /** export: the spec as the client sent it (parsed again when the job starts, so a restart re-validates); generate: null. */
   spec: Record<string, unknown> | null;
-  /** generate: the POST /v1/generate body (validated again when the job starts); export: null. */
+  /** generate: the POST /v1/generate body (validated again when the job starts); batch: {session, n, strategy}; export: null. */
   request: Record<string, unknown> | null;
   formats: WriterFormat[];
   /** export: samples per WebDataset shard; generate: null. */
@@ -74,12 +78,15 @@ export interface JobManagerOptions {
   persistIntervalMs?: number;
   /** Runs generate jobs (without it they fail with a message saying generation is not configured). */
   generator?: GenerateRunner;
+  /** Runs session batch jobs (POST /v1/sessions/:id/batches?as=job). */
+  batcher?: BatchRunner;
 }
 
 /** What a client asks for when submitting a job: an export of a spec, or a generation. */
 export type JobRequest =
   | { kind?: 'export'; spec: Record<string, unknown>; name: string; total: number; formats: WriterFormat[]; shardSize: number }
-  | { kind: 'generate'; request: GenerateBody; name: string; total: number };
+  | { kind: 'generate'; request: GenerateBody; name: string; total: number }
+  | { kind: 'batch'; request: BatchJobBody; name: string; total: number };
 
 const FINISHED: readonly JobState[] = ['done', 'failed', 'cancelled'];
 
@@ -185,7 +192,9 @@ export class JobManager {
     const now = new Date().toISOString();
     const what = req.kind === 'generate'
       ? { kind: 'generate' as const, spec: null, request: req.request as Record<string, unknown>, formats: ['imagefolder' as const], shardSize: null }
-      : { kind: 'export' as const, spec: req.spec, request: null, formats: req.formats, shardSize: req.shardSize };
+      : req.kind === 'batch'
+        ? { kind: 'batch' as const, spec: null, request: { ...req.request } as Record<string, unknown>, formats: [], shardSize: null }
+        : { kind: 'export' as const, spec: req.spec, request: null, formats: req.formats, shardSize: req.shardSize };
     const job: JobRecord = {
       format: JOB_FORMAT, id: randomUUID(), ...what, state: 'queued', name: req.name,
       createdAt: now, startedAt: null, finishedAt: null, restarts: 0, error: null,
@@ -273,7 +282,7 @@ export class JobManager {
     job.startedAt ??= new Date().toISOString();
     await this.persist(job);
     const generate = job.kind === 'generate';
-    const again = generate ? `, restarting from scratch after ${job.restarts} restart(s)` : `, resuming after ${job.restarts} restart(s)`;
+    const again = job.kind !== 'export' ? `, restarting from scratch after ${job.restarts} restart(s)` : `, resuming after ${job.restarts} restart(s)`;
     logger.info(`jobs: ${job.id} (${job.kind} ${job.name}) started${job.restarts > 0 ? again : ''}`);
     let lastWrite = Date.now();
     const interval = this.opts.persistIntervalMs ?? 1000;
@@ -285,7 +294,17 @@ export class JobManager {
       }
     };
     try {
-      if (generate) {
+      if (job.kind === 'batch') {
+        const { batcher } = this.opts;
+        if (!batcher) throw new HttpError(503, 'internal', 'this server runs no session batch jobs');
+        const out = this.outDir(job.id);
+        await rm(out, { recursive: true, force: true }); // an interrupted batch is not resumed: a new batch is drawn
+        job.progress = { done: 0, total: job.progress.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 };
+        const result = await batcher.run(job.request as unknown as BatchJobBody, out, { signal, onProgress });
+        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
+        this.finish(job, 'done', null);
+        logger.info(`jobs: ${job.id} done: batch ${result.batch} of session ${(job.request as unknown as BatchJobBody).session}, ${result.count} samples in ${result.seconds.toFixed(1)} s`);
+      } else if (generate) {
         const { generator } = this.opts;
         if (!generator) throw new HttpError(503, 'internal', 'this server has no diffusion generator configured');
         const out = this.outDir(job.id);
@@ -312,10 +331,10 @@ export class JobManager {
           logger.info(`jobs: ${job.id} cancelled at ${job.progress.done}/${job.progress.total}`);
         } else {
           job.state = 'queued'; // shutdown: resume (export) or start again (generate) at the next start
-          logger.info(`jobs: ${job.id} stopped at ${job.progress.done}/${job.progress.total}; ${generate ? 'restarts from scratch' : 'resumes'} at the next start`);
+          logger.info(`jobs: ${job.id} stopped at ${job.progress.done}/${job.progress.total}; ${job.kind === 'export' ? 'resumes' : 'restarts from scratch'} at the next start`);
         }
       } else {
-        const failed = generate ? 'generate_failed' : 'export_failed';
+        const failed = `${job.kind}_failed`;
         const code = err instanceof HttpError ? err.code : err instanceof InputError ? (generate ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
         const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
         const message = known ? (err as Error).message : `the ${job.kind} failed unexpectedly; the server log has the details`;

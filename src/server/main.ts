@@ -20,6 +20,7 @@ import { ClassifierStore } from './classifiers.js';
 import { ModelRegistry } from './models.js';
 import { GenerationService } from './generation.js';
 import { SessionStore } from '../feedback/store.js';
+import { sessionBatchRunner } from './session-batches.js';
 
 /** Options of startServer; every one has a default (SERVER_DEFAULTS). */
 export interface ServeOptions {
@@ -84,8 +85,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
   const generation = new GenerationService({ registry: models, tmpDir, limits, logger });
-  const jobs = await JobManager.open({ dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs, generator: generation });
   const sessions = await SessionStore.open({ dataDir, catalog, logger, classifierThreads: opts.onnxThreads });
+  const jobs = await JobManager.open({
+    dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs, generator: generation,
+    batcher: sessionBatchRunner({ store: sessions, renderer, models }),
+  });
   const shutdownController = new AbortController();
   const app = createApp({
     renderer, library, catalog, jobs, limits, logger, apiKeys: opts.apiKeys, corsOrigin: opts.corsOrigin, shutdownSignal: shutdownController.signal,

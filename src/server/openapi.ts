@@ -124,7 +124,7 @@ export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Jso
       },
       '/v1/datasets/{id}': {
         get: { summary: 'a job: status and progress', parameters: [jobId], responses: { 200: { description: 'the job', content: jsonContent('Job') }, ...errors(400, 404, ...common) } },
-        delete: { summary: 'cancel a queued or running job (its files stay)', parameters: [jobId], responses: { 200: { description: 'the cancelled job', content: jsonContent('Job') }, ...errors(400, 404, 409, ...common) } },
+        delete: { summary: 'cancel a queued or running job (an export keeps its files; a generate or batch job leaves none)', parameters: [jobId], responses: { 200: { description: 'the cancelled job', content: jsonContent('Job') }, ...errors(400, 404, 409, ...common) } },
       },
       '/v1/datasets/{id}/files': {
         get: { summary: 'files of a job\'s dataset', parameters: [jobId], responses: { 200: { description: 'relative paths and sizes', content: jsonContent('FileList') }, ...errors(400, 404, ...common) } },

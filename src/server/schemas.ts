@@ -221,7 +221,7 @@ export const RenderResponseSchema = z.object({ samples: z.array(SampleSchema) })
 export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 
 /** Kinds of job: a rendered export (POST /v1/datasets) or a diffusion generation (POST /v1/generate). */
-export const JOB_KINDS = ['export', 'generate'] as const;
+export const JOB_KINDS = ['export', 'generate', 'batch'] as const;
 
 /** A dataset job as the API shows it. */
 export const JobSchema = z.object({
@@ -230,15 +230,16 @@ export const JobSchema = z.object({
   status: z.enum(JOB_STATES),
   name: z.string(),
   formats: z.array(z.enum(WRITER_FORMATS)),
-  shardSize: z.union([z.number().int(), z.null()]).describe('null for generate jobs'),
+  shardSize: z.union([z.number().int(), z.null()]).describe('null for generate and batch jobs'),
   createdAt: z.string(), startedAt: z.union([z.string(), z.null()]), finishedAt: z.union([z.string(), z.null()]),
   progress: z.object({
     done: z.number().int(), total: z.number().int(), rate: z.number().describe('samples per second in this run'),
     etaSeconds: z.union([z.number(), z.null()]), elapsedSeconds: z.number(),
   }),
-  restarts: z.number().int().describe('times the job was resumed (export) or restarted from scratch (generate) after a server restart'),
+  restarts: z.number().int().describe('times the job was resumed (export) or restarted from scratch (generate, batch) after a server restart'),
   error: z.union([z.object({ code: z.string(), message: z.string() }), z.null()]),
-  links: z.object({ self: z.string(), files: z.string(), manifest: z.string(), shards: z.union([z.string(), z.null()]) }),
+  session: z.string().optional().describe('batch jobs: the session whose next batch the job makes (its tar: files/batch-<b>.tar)'),
+  links: z.object({ self: z.string(), files: z.string(), manifest: z.union([z.string(), z.null()]).describe('null for batch jobs'), shards: z.union([z.string(), z.null()]) }),
 });
 
 /** GET /v1/datasets. */

@@ -169,15 +169,17 @@ export function sessionPaths(h: OpenApiHelpers): Record<string, Json> {
     },
     '/v1/sessions/{id}/batches': {
       post: {
-        summary: 'the next batch as a WebDataset tar streamed as samples render (members as POST /v1/stream; each json carries the session sample id, factors, strategy, bins and hardness or criterion)',
-        parameters: [id], requestBody: h.body('BatchRequest'),
+        summary: 'the next batch as a WebDataset tar streamed as samples render (members as POST /v1/stream; each json carries the session sample id, factors, strategy, bins and hardness or criterion); with ?as=job, a batch job that writes the same tar',
+        parameters: [id, { name: 'as', in: 'query', required: false, description: '`job`: answer 202 with a batch job under /v1/datasets (its tar: files/batch-<b>.tar; n capped by maxDatasetCount instead of maxStreamCount)', schema: { type: 'string', enum: ['job'] } }],
+        requestBody: h.body('BatchRequest'),
         responses: {
+          202: { description: 'a batch job (?as=job); Location is the job', content: h.jsonContent('Job') },
           200: {
             description: 'tar members <id>.png, <id>.json, <id>.cls and label maps, where <id> is the session sample id to report feedback on',
             headers: { 'X-Synth-Batch': { description: 'the batch number', schema: { type: 'integer' } }, 'X-Synth-Count': { description: 'samples in the tar', schema: { type: 'integer' } } },
             content: { 'application/x-tar': { schema: h.binary } },
           },
-          ...h.errors(400, 404, 409, 413, 415, ...h.common),
+          ...h.errors(400, 404, 409, 413, 415, 429, ...h.common),
         },
       },
     },

@@ -6,7 +6,7 @@
  *   GET    /v1/sessions/:id              counts, per-class and per-factor-bin hardness, the mixture
  *   DELETE /v1/sessions/:id
  *   POST   /v1/sessions/:id/feedback     {records: [{id, loss?, correct?}]} -> {accepted, rejected, unknownIds}
- *   POST   /v1/sessions/:id/batches      {n, strategy?} -> a WebDataset tar, streamed
+ *   POST   /v1/sessions/:id/batches      {n, strategy?} -> a WebDataset tar, streamed; ?as=job -> 202, a batch job
  *   POST   /v1/sessions/:id/classifier   {manifest, model} | {classifierId} -> the session
  *
  * Wiring only: the state and its rules live in src/feedback.
@@ -24,8 +24,8 @@ import type { Session } from '../feedback/session.js';
 import { SESSION_ID_RE, validateFeedback } from '../feedback/ingest.js';
 import { NEEDS_CLASSIFIER, type Strategy } from '../feedback/strategy.js';
 import { batchFragments, prepareBatch } from '../feedback/batch.js';
-import { guidedRun, type GuidedRun } from '../feedback/guided.js';
-import { GUIDED_DEFAULTS } from '../feedback/guided-options.js';
+import type { JobManager, JobRecord } from './jobs.js';
+import { batchResources, missingClassifier } from './session-batches.js';
 import type { ModelRegistry } from './models.js';
 import type { ServerLimits } from './config.js';
 import { HttpError, badField, badInput, notFound } from './errors.js';
@@ -60,13 +60,10 @@ export interface SessionRoutesDeps {
   feedbackBodyLimit?: number;
   /** The diffusion models (committed generators): enables the guided strategy. */
   models?: ModelRegistry;
+  /** The job queue (`?as=job` batches) and how a job is shown. */
+  jobs?: JobManager;
+  jobView?: (job: JobRecord) => Record<string, unknown>;
 }
-
-/** CLI flag names in the diffusion modules' messages, as the session's option paths. */
-const GUIDED_OPTION_PATHS: Readonly<Record<string, string>> = {
-  '--steps': 'options.guided.steps', '--cfg': 'options.guided.cfg', '--guidance': 'options.guided.criterion', '--guidance-mode': 'options.guided.mode',
-  '--guidance-scale': 'options.guided.scale', '--candidates': 'options.guided.candidates', '--particles': 'options.guided.candidates', '--class': 'strategy',
-};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -151,37 +148,27 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
   }).all(methodNotAllowed(['POST']));
 
   router.route('/:id/batches').post(requireJson(), json, async (req, res) => {
-    negotiate(req, ['application/x-tar']);
+    negotiate(req, req.query.as === 'job' ? ['application/json'] : ['application/x-tar']);
     const session = sessionOf(req);
     const body = requireBody(req.body, 'an object {n, strategy?}');
     const { n, strategy: asked } = checkFields(BatchRequestSchema, body);
     const strategy: Strategy = asked ?? session.strategy;
     const renders = strategy === 'pruned' ? n * session.options.candidates : n;
-    if (renders > limits.maxStreamCount) {
-      throw badField('n', `at most ${limits.maxStreamCount} samples rendered per batch (cap maxStreamCount${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
+    const [cap, capName] = req.query.as === 'job' ? [limits.maxDatasetCount, 'maxDatasetCount'] : [limits.maxStreamCount, 'maxStreamCount'];
+    if (renders > cap) {
+      throw badField('n', `at most ${cap} samples rendered per batch${req.query.as === 'job' ? ' job' : ''} (cap ${capName}${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
     }
-    let classifier = null;
-    let guided: GuidedRun | null = null;
-    let release = () => {};
-    if (NEEDS_CLASSIFIER.includes(strategy)) {
-      if (!session.classifier) {
-        throw new HttpError(409, 'conflict', `strategy ${strategy} needs the session's classifier: install one with POST /v1/sessions/${session.id}/classifier first`);
-      }
-      const loaded = (await store.classifierFor(session))!;
-      classifier = loaded.classifier;
-      if (strategy === 'guided') {
-        if (!deps.models) throw badField('strategy', 'uniform, hardness or pruned (this server runs without diffusion models)', 'guided');
-        const modelRef = session.options.guided?.model ?? GUIDED_DEFAULTS.model;
-        const lease = await deps.models.acquire(await deps.models.locate(modelRef, 'denoiser', 'options.guided.model'));
-        try {
-          guided = guidedRun(session, lease.value, loaded, modelRef);
-        } catch (err) {
-          lease.release();
-          throw err instanceof InputError ? badInput(renameInputPaths(err, GUIDED_OPTION_PATHS)) : err;
-        }
-        release = () => lease.release();
-      }
+    if (req.query.as !== undefined) {
+      if (req.query.as !== 'job') throw badField('as', '"job" (a batch job under /v1/datasets) or nothing (a streamed tar)', describeValue(req.query.as));
+      if (!deps.jobs) throw new HttpError(503, 'internal', 'this server runs no jobs');
+      const missing = missingClassifier(session, strategy);
+      if (missing) throw missing;
+      const job = await deps.jobs.submit({ kind: 'batch', request: { session: session.id, n, strategy }, name: `${session.spec.name}-batch`, total: n });
+      res.status(202).setHeader('Location', `/v1/datasets/${job.id}`);
+      res.json(deps.jobView!(job));
+      return;
     }
+    const { classifier, guided, release } = await batchResources(session, strategy, store, deps.models);
     const signal = clientGone(res);
     const stats = deps.stats;
     if (stats) stats.streams++;

@@ -8,7 +8,8 @@ import { SessionListSchema, SessionSchema, FeedbackResponseSchema } from '../../
 import { loadClassifier } from '../../src/diffusion/load.js';
 import { crossEntropy } from '../../src/feedback/strategy.js';
 import type { RunningServer } from '../../src/server/main.js';
-import { call, disposeRenderer, isError, serve, tarGroups, tempDir } from './helpers.js';
+import { call, disposeRenderer, isError, serve, tarGroups, tempDir, until } from './helpers.js';
+import { JobSchema } from '../../src/server/schemas.js';
 
 const CLASSIFIER_DIR = fileURLToPath(new URL('../../models/synth-classifier-32/', import.meta.url));
 const SPEC = { name: 'loop', seed: 3, resolution: [32, 32], classes: ['cube', 'torus'], factors: { yaw: { uniform: [0, 360] }, texture: { choice: ['default', 'checker'] } } };
@@ -115,6 +116,39 @@ test('a session is created, batches stream as WebDataset tars that say why each 
   const list = await call(server, '/v1/sessions');
   t.true(SessionListSchema.safeParse(list.json).success);
   t.true(list.json.sessions.some((x: Json) => x.id === s.id && x.counts.served === 9));
+});
+
+test('?as=job: the next batch as a job under /v1/datasets, its tar downloadable, its ids open to feedback', async (t) => {
+  const s = await create({ spec: SPEC, strategy: 'hardness' });
+  const queued = await call(server, `/v1/sessions/${s.id}/batches?as=job`, { body: { n: 5 } });
+  t.is(queued.status, 202, queued.bytes.toString());
+  t.true(JobSchema.safeParse(queued.json).success, JSON.stringify(JobSchema.safeParse(queued.json).error?.issues?.slice(0, 3)));
+  t.like(queued.json, { kind: 'batch', session: s.id, name: 'loop-batch', formats: [], links: { manifest: null, shards: null } });
+  t.is(queued.headers.get('location'), `/v1/datasets/${queued.json.id}`);
+  let job: Json = queued.json;
+  await until(async () => {
+    job = (await call(server, `/v1/datasets/${queued.json.id}`)).json;
+    return job.status === 'done' || job.status === 'failed';
+  }, 60_000, 'the batch job');
+  t.is(job.status, 'done', JSON.stringify(job.error));
+  t.like(job.progress, { done: 5, total: 5 });
+  const files = (await call(server, `/v1/datasets/${job.id}/files`)).json.files;
+  t.deepEqual(files.map((f: Json) => f.path), ['batch-000000.tar']);
+  const tar = await call(server, `/v1/datasets/${job.id}/files/batch-000000.tar`);
+  t.is(tar.status, 200);
+  const samples = [...tarGroups(tar.bytes).values()].map((m) => JSON.parse(m.get('json')!.toString()));
+  t.deepEqual(samples.map((x) => x.id), [0, 1, 2, 3, 4].map((n) => `${s.id}-0000000${n}`));
+  t.true(samples.every((x) => x.batch === 0 && x.strategy === 'hardness'));
+  const fb = await call(server, `/v1/sessions/${s.id}/feedback`, { body: { records: samples.map((x) => ({ id: x.id, loss: 1 })) } });
+  t.is(fb.json.accepted, 5);
+  const next = await batch(s.id, { n: 1 });
+  t.is(next.headers.get('x-synth-batch'), '1', 'the stream after the job draws the next batch');
+
+  const pruned = await call(server, `/v1/sessions/${s.id}/batches?as=job`, { body: { n: 2, strategy: 'pruned' } });
+  isError(t, pruned, 409, 'conflict');
+  const badAs = await call(server, `/v1/sessions/${s.id}/batches?as=stream`, { body: { n: 2 } });
+  isError(t, badAs, 400);
+  t.regex(badAs.json.error.message, /^as: expected "job"/);
 });
 
 test('bad bodies, strategies and ids answer 400 naming the field; unknown sessions 404', async (t) => {

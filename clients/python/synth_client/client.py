@@ -11,6 +11,7 @@ import io
 import json
 import math
 import tarfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -174,6 +175,41 @@ class Session:
             body['strategy'] = strategy
         res = self.client._open('POST', self._path('/batches'), body, accept='application/x-tar')
         return BatchStream(res, decoder or self.client.decoder)
+
+    def batch_job(self, n, strategy=None):
+        """POST /v1/sessions/:id/batches?as=job: the next n samples made by a job on the service (for a
+        batch too large or slow to stream; n is capped by maxDatasetCount, not maxStreamCount). Returns
+        the job (a dict as GET /v1/datasets/:id); open_batch_job() waits for it and reads the samples."""
+        body = {'n': int(n)}
+        if strategy is not None:
+            body['strategy'] = strategy
+        return self.client.request('POST', self._path('/batches?as=job'), body)
+
+    def open_batch_job(self, job, poll=0.5, timeout=3600, decoder=None):
+        """Wait for a batch job (a dict from batch_job(), or its id) and open its tar: a BatchStream of
+        Samples, as batch() gives. Raises SynthError(None, 'failed' | 'cancelled' | 'timeout', ...)."""
+        job_id = job['id'] if isinstance(job, dict) else str(job)
+        path = f'/v1/datasets/{urllib.parse.quote(job_id)}'
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.client.request('GET', path)
+            if view['status'] == 'done':
+                break
+            if view['status'] in ('failed', 'cancelled'):
+                error = view.get('error') or {}
+                raise SynthError(None, view['status'], f"batch job {job_id} {view['status']}: {error.get('message', '')}".rstrip(': '))
+            if time.monotonic() > deadline:
+                raise SynthError(None, 'timeout', f'batch job {job_id} still {view["status"]} after {timeout} s')
+            time.sleep(poll)
+        files = [f['path'] for f in self.client.request('GET', path + '/files')['files'] if f['path'].endswith('.tar')]
+        if len(files) != 1:
+            raise SynthError(None, 'http_error', f'batch job {job_id}: expected one tar among its files, got {files}')
+        res = self.client._open('GET', f'{path}/files/{files[0]}', accept='application/x-tar')
+        stream = BatchStream(res, decoder or self.client.decoder)
+        stream.batch = int(files[0][len('batch-'):-len('.tar')])
+        stream.count = int(view['progress']['total'])
+        stream.session = self.id
+        return stream
 
     def feedback(self, records, chunk_size=None):
         """POST /v1/sessions/:id/feedback in chunks; returns the summed counts.

@@ -152,6 +152,20 @@ class SessionTest(unittest.TestCase):
             self.assertIn(meta['factors']['texture'], ('default', 'checker'))
         self.assertEqual(session.info()['counts'], {'batches': 1, 'served': 6, 'drawn': 6})
 
+    def test_a_batch_job_gives_the_same_kind_of_samples_as_a_stream(self):
+        session = client().create_session(SPEC, strategy='hardness')
+        job = session.batch_job(4)
+        self.assertEqual((job['kind'], job['session']), ('batch', session.id))
+        with session.open_batch_job(job, poll=0.1, timeout=120) as stream:
+            self.assertEqual((stream.batch, stream.count), (0, 4))
+            samples = list(stream)
+        self.assertEqual([m['id'] for _, _, m in samples], [f'{session.id}-{i:08d}' for i in range(4)])
+        self.assertTrue(all(image.shape == (32, 32, 3) for image, _, _ in samples))
+        self.assertEqual(session.feedback([{'id': m['id'], 'loss': 0.5} for _, _, m in samples])['accepted'], 4)
+        with self.assertRaises(SynthError) as e:
+            session.batch_job(2, strategy='pruned')
+        self.assertEqual((e.exception.status, e.exception.code), (409, 'conflict'))
+
     def test_numpy_and_pil_decoders_give_the_same_images(self):
         # Two uniform sessions with the same spec serve the same samples (sample n is sample n of the spec).
         a = [s.image for s in client(decoder='numpy').create_session(SPEC, 'uniform').batch(4)]
