@@ -4,16 +4,16 @@
  * render the next batch as a WebDataset tar, show the hardness, install a classifier for `pruned` and `guided`.
  */
 import { interruptible } from './interrupt.js';
-import { open, readFile, rename, rm, mkdir } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, OutputError, inputError } from '../core/errors.js';
-import { exists, isNonEmptyDir, tempPathFor } from '../core/fs.js';
+import { exists, isNonEmptyDir } from '../core/fs.js';
 import { createProgressPrinter, formatDuration, progressOf } from '../core/progress.js';
 import { loadSpec } from '../spec/load.js';
 import { loadBackgroundImages } from '../assets/backgrounds.js';
 import { BACKENDS, type Backend } from '../render/gpu.js';
 import { RENDER_DEFAULTS, SHADOW_MODES, createRenderer } from '../render/renderer.js';
-import { TAR_END } from '../export/tar.js';
+import { writeTarFile } from '../export/webdataset.js';
 import { Session, SESSION_DEFAULTS, SessionOptionsSchema, type SessionOptions } from '../feedback/session.js';
 import { NEEDS_CLASSIFIER, STRATEGIES, type Strategy } from '../feedback/strategy.js';
 import { validateFeedback, type FeedbackRecord } from '../feedback/ingest.js';
@@ -230,36 +230,26 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     }
   }
   const renderer = await createRenderer(library, { backend, shadows });
-  let tmp: string | null = null;
   try {
     return await interruptible(async (signal) => {
       const t0 = performance.now();
       const batch = await prepareBatch(session, { n, strategy, renderer, classifier: loaded?.classifier ?? null, signal });
       await saveSessionDir(dir, session);
       const out = values.out!.endsWith('.tar') ? resolve(values.out!) : join(resolve(values.out!), `batch-${String(batch.batch).padStart(6, '0')}.tar`);
-      await mkdir(dirname(out), { recursive: true });
-      tmp = tempPathFor(out);
-      const fh = await open(tmp, 'w');
       const printer = values.quiet ? null : createProgressPrinter({ label: 'batch ' });
       let done = 0;
-      try {
+      await writeTarFile(out, (async function* () {
         for await (const { fragment } of batchFragments(session, batch, { renderer, guided, signal })) {
-          await fh.write(fragment);
+          yield fragment;
           printer?.update(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
         }
         if (signal.aborted) throw Object.assign(new Error('interrupted: the batch is served (its ids are known) but its tar was not written'), { name: 'AbortError' });
-        await fh.write(TAR_END);
-        printer?.finish(progressOf(done, batch.items.length, (performance.now() - t0) / 1000));
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, out);
-      tmp = null;
+      })());
+      printer?.finish(progressOf(done, batch.items.length, (performance.now() - t0) / 1000));
       say(`wrote batch ${batch.batch} of session ${session.id}: ${batch.items.length} samples (${strategy}) to ${out} in ${formatDuration((performance.now() - t0) / 1000)}`);
       return 0;
     });
   } finally {
-    if (tmp) await rm(tmp, { force: true });
     await loaded?.session.release();
     await generator?.session.release();
     await renderer.dispose();

@@ -84,17 +84,18 @@ export function sampleTarFragment(record: SampleRecord, image: Uint8Array, label
 const ASSEMBLY_BATCH = 64;
 
 /**
- * Write a shard at `path` from sample fragments (in order), through a temp file renamed when
- * complete, so a shard file that exists is a whole shard.
+ * Write a tar at `path` from `chunks` (tar bytes in order; an array is written in one call), then the
+ * end-of-archive blocks, through a temp file renamed when complete: a tar that exists is whole. When
+ * `chunks` throws, the temp file goes and nothing is left behind.
  */
-export async function assembleTarShard(path: string, fragments: readonly string[]): Promise<void> {
+export async function writeTarFile(path: string, chunks: AsyncIterable<Uint8Array | readonly Uint8Array[]>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'w');
   try {
-    // Batches keep event-loop turns few: the render loop shares the thread.
-    for (let i = 0; i < fragments.length; i += ASSEMBLY_BATCH) {
-      await fh.writev(await Promise.all(fragments.slice(i, i + ASSEMBLY_BATCH).map((f) => readFile(f))));
+    for await (const chunk of chunks) {
+      if (chunk instanceof Uint8Array) await fh.write(chunk);
+      else await fh.writev([...chunk]);
     }
     await fh.write(TAR_END);
   } catch (err) {
@@ -104,4 +105,17 @@ export async function assembleTarShard(path: string, fragments: readonly string[
   }
   await fh.close();
   await rename(tmp, path);
+}
+
+/**
+ * Write a shard at `path` from sample fragments (in order), through a temp file renamed when
+ * complete, so a shard file that exists is a whole shard.
+ */
+export async function assembleTarShard(path: string, fragments: readonly string[]): Promise<void> {
+  await writeTarFile(path, (async function* () {
+    // Batches keep event-loop turns few: the render loop shares the thread.
+    for (let i = 0; i < fragments.length; i += ASSEMBLY_BATCH) {
+      yield await Promise.all(fragments.slice(i, i + ASSEMBLY_BATCH).map((f) => readFile(f)));
+    }
+  })());
 }

@@ -7,13 +7,11 @@
  * A batch job interrupted by a restart starts again with a new batch (like a stream cut short: the
  * first batch's ids stay served, and feedback on them is still accepted).
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, renameInputPaths } from '../core/errors.js';
-import { tempPathFor } from '../core/fs.js';
 import { progressOf, type Progress } from '../core/progress.js';
 import type { SceneRenderer } from '../render/renderer.js';
-import { TAR_END } from '../export/tar.js';
+import { writeTarFile } from '../export/webdataset.js';
 import type { SessionStore } from '../feedback/store.js';
 import type { Session } from '../feedback/session.js';
 import { NEEDS_CLASSIFIER, type Strategy } from '../feedback/strategy.js';
@@ -105,24 +103,14 @@ export function sessionBatchRunner(deps: { store: SessionStore; renderer: SceneR
         const batch = await prepareBatch(session, { n: body.n, strategy: body.strategy, renderer: deps.renderer, classifier: resources.classifier, signal });
         await deps.store.save(session);
         const file = `batch-${String(batch.batch).padStart(6, '0')}.tar`;
-        await mkdir(out, { recursive: true });
-        const tmp = tempPathFor(join(out, file));
-        const fh = await open(tmp, 'w');
         let done = 0;
-        try {
+        await writeTarFile(join(out, file), (async function* () {
           for await (const { fragment } of batchFragments(session, batch, { renderer: deps.renderer, guided: resources.guided, signal })) {
-            await fh.write(fragment);
+            yield fragment;
             onProgress?.(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
           }
-          signal?.throwIfAborted();
-          await fh.write(TAR_END);
-        } catch (err) {
-          await fh.close();
-          await rm(tmp, { force: true });
-          throw err;
-        }
-        await fh.close();
-        await rename(tmp, join(out, file));
+          signal?.throwIfAborted(); // a batch cut short is not a batch
+        })());
         return { batch: batch.batch, count: batch.items.length, file, seconds: (performance.now() - t0) / 1000 };
       } finally {
         resources.release();

@@ -13,7 +13,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { join } from 'node:path';
-import { InputError, describeValue, renameInputPaths } from '../core/errors.js';
+import { InputError, describeValue } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import type { Catalog } from '../spec/catalog.js';
@@ -22,7 +22,7 @@ import { TAR_END } from '../export/tar.js';
 import type { SessionStore } from '../feedback/store.js';
 import type { Session } from '../feedback/session.js';
 import { SESSION_ID_RE, validateFeedback } from '../feedback/ingest.js';
-import { NEEDS_CLASSIFIER, type Strategy } from '../feedback/strategy.js';
+import type { Strategy } from '../feedback/strategy.js';
 import { batchFragments, prepareBatch } from '../feedback/batch.js';
 import type { JobManager, JobRecord } from './jobs.js';
 import { batchResources, missingClassifier } from './session-batches.js';

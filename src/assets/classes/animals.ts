@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import type { AssetClass } from '../kit.js';
-import { Parts, quadruped, pick, roundRect, type V3, type P2, type QuadOpts } from './parts.js';
+import { Parts, quadruped, pick, roundRect, type V3, type QuadOpts } from './parts.js';
 
 const EYE = '#111111';
 const NOSE = EYE;

@@ -7,7 +7,6 @@ import type { AssetClass } from '../kit.js';
 import { Parts, pick, lerp, type V3, type P2 } from './parts.js';
 
 const BARK = '#5a3e28';
-const LEAF = '#3a7a2e';
 const TERRACOTTA = '#b8603a';
 
 /** A terracotta-style pot (lathe with a rim) of height h and top radius r, with soil; returns the soil height. */
