@@ -5,7 +5,9 @@
  * at 224x224) beside the export rate of exportDataset on the same spec in this process; and the
  * server's RSS before and after. Prints tables.
  * Targets: p99 <= 50 ms for one 64x64 render at concurrency 8; streaming >= 90% of export images/s.
- * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --stream-count 500] [-- --workers auto|N]
+ * Rows run in `--passes` interleaved passes (default 2; 1 with --quick) and report each figure's mean
+ * over them: this machine's speed drifts from minute to minute.
+ * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --passes 2] [-- --stream-count 500] [-- --workers auto|N]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -35,6 +37,7 @@ const numArg = (name: string, fallback: number) => {
 };
 const quick = args.includes('--quick');
 const duration = numArg('duration', quick ? 2 : 5);
+const passes = Math.max(1, numArg('passes', quick ? 1 : 2));
 const streamCount = numArg('stream-count', quick ? 150 : 500);
 const SEEDS = 32;
 
@@ -78,22 +81,27 @@ async function post(path: string, body: unknown, accept = 'application/json'): P
 // Warm up at both sizes (the first renders of a class build its geometry and pipelines).
 for (const side of [64, 224]) for (let s = 0; s < SEEDS; s++) await post('/v1/render', renderSpec(side, s));
 
-const rows: string[][] = [];
-for (const side of [64, 224]) {
-  for (const accept of ['application/json', 'image/png']) {
-    for (const connections of [1, 8, 32]) {
-      let n = 0;
-      const r = await autocannon({
-        url: `${url}/v1/render`, method: 'POST', connections, duration,
-        headers: { 'content-type': 'application/json', accept },
-        // A new seed per request: every answer is a fresh render (no two requests ask for the same sample).
-        requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(renderSpec(side, 1000 + n++)) }) }],
-      });
-      rows.push([`${side}x${side}`, accept, String(connections), r.requests.average.toFixed(1), r.latency.p50.toFixed(1), r.latency.p99.toFixed(1), String(r.non2xx + r.errors)]);
-      process.stderr.write(`  ${rows.at(-1)!.join('  ')}\n`);
-    }
+const configs = [64, 224].flatMap((side) => ['application/json', 'image/png'].flatMap((accept) => [1, 8, 32].map((connections) => ({ side, accept, connections }))));
+const runs = configs.map(() => [] as CannonResult[]);
+for (let pass = 0; pass < passes; pass++) {
+  for (const [k, { side, accept, connections }] of configs.entries()) {
+    let n = 0;
+    const r = await autocannon({
+      url: `${url}/v1/render`, method: 'POST', connections, duration,
+      headers: { 'content-type': 'application/json', accept },
+      // A new seed per request: every answer is a fresh render (no two requests ask for the same sample).
+      requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(renderSpec(side, 1000 + 100_000 * pass + n++)) }) }],
+    });
+    runs[k].push(r);
+    process.stderr.write(`  pass ${pass + 1}: ${side}x${side}  ${accept}  ${connections}  ${r.requests.average.toFixed(1)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms\n`);
   }
 }
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const rows: string[][] = configs.map(({ side, accept, connections }, k) => [
+  `${side}x${side}`, accept, String(connections), mean(runs[k].map((r) => r.requests.average)).toFixed(1),
+  mean(runs[k].map((r) => r.latency.p50)).toFixed(1), mean(runs[k].map((r) => r.latency.p99)).toFixed(1),
+  String(runs[k].reduce((a, r) => a + r.non2xx + r.errors, 0)),
+]);
 const rssAfterRender = rss(child.pid!);
 
 // ---------------------------------------------------------------- stream against export
@@ -143,7 +151,7 @@ function table(header: string[], body: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-console.log(`\nbackend: ${health.renderer.backend} (${health.renderer.adapter}); autocannon ${duration} s per row on loopback; server in a child process`);
+console.log(`\nbackend: ${health.renderer.backend} (${health.renderer.adapter}); autocannon ${duration} s per row on loopback, mean of ${passes} interleaved pass(es); server in a child process`);
 console.log('\nPOST /v1/render, one object, one sample per request');
 console.log(table(['size', 'accept', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
 const target = rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'image/png');
