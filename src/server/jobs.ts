@@ -325,7 +325,9 @@ export class JobManager {
         logger.info(`jobs: ${job.id} done: ${result.count} samples (${result.rendered} rendered, ${result.skipped} resumed) in ${result.seconds.toFixed(1)} s`);
       }
     } catch (err) {
-      if (signal.aborted && (err as Error).name === 'AbortError') {
+      // Stopped by cancel or shutdown: whatever the work threw on the way out (an AbortError, or the
+      // abort's reason from a throwIfAborted) is the stop, not a failure.
+      if (signal.aborted) {
         if (signal.reason === 'cancel') {
           this.finish(job, 'cancelled', null);
           logger.info(`jobs: ${job.id} cancelled at ${job.progress.done}/${job.progress.total}`);

@@ -109,7 +109,8 @@ export function sessionBatchRunner(deps: { store: SessionStore; renderer: SceneR
             yield fragment;
             onProgress?.(progressOf(++done, batch.items.length, (performance.now() - t0) / 1000));
           }
-          signal?.throwIfAborted(); // a batch cut short is not a batch
+          // a batch cut short is not a batch (throwIfAborted would throw the abort's reason, a string here)
+          if (signal?.aborted) throw Object.assign(new Error(`batch ${batch.batch} of session ${session.id} stopped after ${done} of ${batch.items.length} samples`), { name: 'AbortError' });
         })());
         return { batch: batch.batch, count: batch.items.length, file, seconds: (performance.now() - t0) / 1000 };
       } finally {

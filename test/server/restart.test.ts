@@ -113,3 +113,26 @@ test.serial('synth serve prints its port, exits 0 on SIGTERM, and resumes the in
     t.is(await b.exited, 0);
   }
 });
+
+test.serial('a session batch job stopped by a shutdown starts again with a new batch after a restart', async (t) => {
+  const dataDir = await tempDir();
+  const first = await serve({ dataDir, renderer: slowRenderer(await sharedRenderer(), 25), persistIntervalMs: 50 });
+  const session = (await call(first, '/v1/sessions', { body: { spec: { name: 'again', seed: 2, resolution: [32, 32], classes: ['cube', 'torus'] }, strategy: 'uniform' } })).json;
+  const id = (await call(first, `/v1/sessions/${session.id}/batches?as=job`, { body: { n: 30 } })).json.id;
+  await until(async () => (await jobOf(first, id)).progress.done >= 5, 60_000, '5 samples done');
+  await first.shutdown();
+  t.is(JSON.parse(await readFile(join(dataDir, 'jobs', id, 'job.json'), 'utf8')).state, 'queued');
+
+  const second = await serve({ dataDir });
+  try {
+    const job = await finished(second, id);
+    t.is(job.status, 'done', JSON.stringify(job.error));
+    t.is(job.restarts, 1);
+    const files = (await call(second, `/v1/datasets/${id}/files`)).json.files.map((f: { path: string }) => f.path);
+    t.deepEqual(files, ['batch-000001.tar'], 'a new batch: the first one was served before the shutdown');
+    const view = (await call(second, `/v1/sessions/${session.id}`)).json;
+    t.deepEqual(view.counts, { batches: 2, served: 60, drawn: 60 });
+  } finally {
+    await second.shutdown();
+  }
+});
