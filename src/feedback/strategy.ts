@@ -8,6 +8,8 @@
  *   τ defaults to `temperatureScale` (0.5) × the decayed standard deviation of the reported per-sample
  *   losses (or sqrt(p(1−p)) for error rates): a cell whose mean loss is one per-sample standard
  *   deviation above another's is drawn e² ≈ 7.4 times as often before the ε mix, whatever the loss scale.
+ *   With `options.neighbours` = ρ, a share ρ of the draws instead takes the joint cell (class and every
+ *   factor's bin) of one of the hardest recent feedback records (recent.ts; drawn in session.ts).
  * - `pruned`: k·n candidates drawn uniformly, scored by the session's classifier (cross-entropy of
  *   the intended class), the n hardest kept.
  * - `guided`: each sample's class drawn from the class mixture above, its image made by the diffusion
