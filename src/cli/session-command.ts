@@ -266,6 +266,8 @@ async function commandShow(argv: string[], usage: string): Promise<number> {
   say(`session ${v.id} (${v.name}), strategy ${v.strategy}, seed ${v.seed}`);
   say(`served ${v.counts.served} in ${v.counts.batches} batches; feedback: ${v.feedback.accepted} accepted, ${v.feedback.rejected} rejected`);
   say(`hardness: ${v.hardness.signal ?? 'no feedback yet'}${v.hardness.signal ? `, tau ${num(v.hardness.temperature)}, epsilon ${v.hardness.epsilon}` : ''}`);
+  const nb = v.hardness.neighbours;
+  if (nb.share > 0) say(`neighbours: ${nb.share} of hardness draws in the joint cells of ${nb.hard} hard records (of ${nb.records} recent${nb.minScore !== null ? `; scores >= ${num(nb.minScore)}` : ''})`);
   say(`  ${'class'.padEnd(16)} ${'hardness'.padStart(9)} ${'loss'.padStart(7)} ${'error'.padStart(7)} ${'records'.padStart(8)} ${'p(next)'.padStart(8)}`);
   for (const c of v.hardness.classes) say(`  ${c.class.padEnd(16)} ${num(c.hardness).padStart(9)} ${num(c.loss).padStart(7)} ${num(c.errorRate).padStart(7)} ${String(c.records).padStart(8)} ${num(c.probability).padStart(8)}`);
   for (const f of v.hardness.factors) {

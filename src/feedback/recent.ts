@@ -57,8 +57,9 @@ export class RecentRecords {
 
   /**
    * Served numbers of the hardest `fraction` of the records, hardest first (ties: the newer first):
-   * by loss for the `loss` signal (records without one are skipped), by error for `error` (only
-   * wrong answers count as hard). At least one record when any qualifies.
+   * by loss for the `loss` signal (records without one are skipped; only losses above the records'
+   * mean count as hard), by error for `error` (only wrong answers count as hard). At least one
+   * record when any qualifies; none when every loss is the same.
    */
   hardest(signal: 'loss' | 'error', fraction: number): { numbers: number[]; scores: number[] } {
     this.trim();
@@ -69,11 +70,13 @@ export class RecentRecords {
       scored.push({ n: this.numbers[i], s, at: i });
     }
     if (scored.length === 0) return { numbers: [], scores: [] };
-    scored.sort((a, b) => (b.s - a.s) || (b.at - a.at));
     // the fraction is of every record that reported the signal (wrong and right answers alike)
     const reported = signal === 'loss' ? scored.length : this.errors.filter((e) => e !== null).length;
-    const k = Math.min(scored.length, Math.max(1, Math.ceil(fraction * reported)));
-    return { numbers: scored.slice(0, k).map((r) => r.n), scores: scored.slice(0, k).map((r) => r.s) };
+    const mean = scored.reduce((sum, r) => sum + r.s, 0) / scored.length;
+    const hard = signal === 'loss' ? scored.filter((r) => r.s > mean) : scored;
+    hard.sort((a, b) => (b.s - a.s) || (b.at - a.at));
+    const top = hard.slice(0, Math.max(1, Math.ceil(fraction * reported)));
+    return { numbers: top.map((r) => r.n), scores: top.map((r) => r.s) };
   }
 
   /** The JSON form (the newest `capacity` records). */
