@@ -207,7 +207,8 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
   const dir = requireDir(values.dir);
   const n = intOption('n', values.n, 1, 100_000_000);
   if (n === undefined) throw inputError('--n', 'the number of samples in the batch', undefined);
-  if (!values.out) throw inputError('--out', 'a .tar file or a folder for batch-<b>.tar', undefined);
+  const outArg = values.out;
+  if (!outArg) throw inputError('--out', 'a .tar file or a folder for batch-<b>.tar', undefined);
   const asked = strategyOption(values.strategy);
   const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
   const shadows = choiceOption('shadows', values.shadows, SHADOW_MODES, RENDER_DEFAULTS.shadows);
@@ -235,7 +236,7 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
       const t0 = performance.now();
       const batch = await prepareBatch(session, { n, strategy, renderer, classifier: loaded?.classifier ?? null, signal });
       await saveSessionDir(dir, session);
-      const out = values.out!.endsWith('.tar') ? resolve(values.out!) : join(resolve(values.out!), `batch-${String(batch.batch).padStart(6, '0')}.tar`);
+      const out = outArg.endsWith('.tar') ? resolve(outArg) : join(resolve(outArg), `batch-${String(batch.batch).padStart(6, '0')}.tar`);
       const printer = values.quiet ? null : createProgressPrinter({ label: 'batch ' });
       let done = 0;
       await writeTarFile(out, (async function* () {

@@ -294,7 +294,7 @@ export class Session {
   readonly options: ResolvedSessionOptions;
   readonly seed: number;
   readonly hardness: HardnessMap;
-  /** The newest feedback records, for neighbour draws. */
+  /** The newest feedback records, for neighbour draws (kept only when options.neighbours > 0). */
   readonly recent: RecentRecords;
   readonly served: ServedMap;
   readonly counters: SessionCounters;
@@ -535,7 +535,7 @@ export class Session {
       const { buf, offset } = this.served.binsAt(n);
       for (let f = 0; f < F; f++) bins[f] = buf[offset + f];
       map.add(c, bins, loss, error);
-      this.recent.add(n, loss, error);
+      if (this.options.neighbours > 0) this.recent.add(n, loss, error); // kept only for neighbour draws
     }
     const rejected = unknown + otherSession;
     this.counters.feedbackBatches++;

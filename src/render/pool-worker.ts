@@ -37,9 +37,8 @@ export interface PoolInit {
 }
 
 /** Run as a forked worker: wait for the init message, then serve render requests until `close`. */
-async function serve(init: PoolWorkerData): Promise<void> {
+async function serve(data: PoolWorkerData): Promise<void> {
   const send = (m: PoolReply) => process.send!(m);
-  const data = init;
   try {
     for (const b of data.backgrounds) registerBackgroundImage(b.name, b.rgba, b.width, b.height);
     const library = createAssetLibrary(data.assetsDir ? await loadAssetFolder(data.assetsDir) : []);

@@ -177,7 +177,7 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
   v1.use(bearerAuth(deps.apiKeys ?? []));
 
   if (deps.sessions) {
-    v1.use('/sessions', sessionsRouter({ ...deps.sessions, renderer, catalog, limits, stats, shutdownSignal: deps.shutdownSignal, models: deps.models, jobs, jobView }));
+    v1.use('/sessions', sessionsRouter({ ...deps.sessions, renderer, catalog, limits, stats, shutdownSignal: deps.shutdownSignal, models: deps.models, jobs: { manager: jobs, view: jobView } }));
   }
 
   v1.route('/catalog').get(async (req, res) => {

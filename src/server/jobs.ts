@@ -281,7 +281,6 @@ export class JobManager {
     if (job.startedAt) job.restarts += 1; // started before, in an earlier process
     job.startedAt ??= new Date().toISOString();
     await this.persist(job);
-    const generate = job.kind === 'generate';
     const again = job.kind !== 'export' ? `, restarting from scratch after ${job.restarts} restart(s)` : `, resuming after ${job.restarts} restart(s)`;
     logger.info(`jobs: ${job.id} (${job.kind} ${job.name}) started${job.restarts > 0 ? again : ''}`);
     let lastWrite = Date.now();
@@ -294,36 +293,36 @@ export class JobManager {
       }
     };
     try {
-      if (job.kind === 'batch') {
-        const { batcher } = this.opts;
-        if (!batcher) throw new HttpError(503, 'internal', 'this server runs no session batch jobs');
-        const out = this.outDir(job.id);
-        await rm(out, { recursive: true, force: true }); // an interrupted batch is not resumed: a new batch is drawn
-        job.progress = { done: 0, total: job.progress.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 };
-        const result = await batcher.run(job.request as unknown as BatchJobBody, out, { signal, onProgress });
-        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
-        this.finish(job, 'done', null);
-        logger.info(`jobs: ${job.id} done: batch ${result.batch} of session ${(job.request as unknown as BatchJobBody).session}, ${result.count} samples in ${result.seconds.toFixed(1)} s`);
-      } else if (generate) {
-        const { generator } = this.opts;
-        if (!generator) throw new HttpError(503, 'internal', 'this server has no diffusion generator configured');
-        const out = this.outDir(job.id);
-        await rm(out, { recursive: true, force: true }); // no journal to resume from: start again
-        job.progress = { done: 0, total: job.progress.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 };
-        const result = await generator.run(job.request as GenerateBody, out, { signal, onProgress });
-        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
-        this.finish(job, 'done', null);
-        logger.info(`jobs: ${job.id} done: ${result.count} images generated in ${result.seconds.toFixed(1)} s`);
-      } else {
+      let result: { count: number; summary: string };
+      if (job.kind === 'export') {
         const spec = parseSpec(job.spec, catalog);
         job.progress.total = planSampling(spec, catalog).count;
-        const result = await exportDataset({
+        const r = await exportDataset({
           spec, catalog, renderer, out: this.outDir(job.id), formats: job.formats, shardSize: job.shardSize ?? undefined, resume: true, signal, onProgress,
         });
-        job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
-        this.finish(job, 'done', null);
-        logger.info(`jobs: ${job.id} done: ${result.count} samples (${result.rendered} rendered, ${result.skipped} resumed) in ${result.seconds.toFixed(1)} s`);
+        result = { count: r.count, summary: `${r.count} samples (${r.rendered} rendered, ${r.skipped} resumed) in ${r.seconds.toFixed(1)} s` };
+      } else {
+        // generate and batch jobs keep no journal to resume from: they start again in an emptied folder
+        // (a batch job with a new batch of its session)
+        const out = this.outDir(job.id);
+        await rm(out, { recursive: true, force: true });
+        job.progress = { done: 0, total: job.progress.total, rate: 0, etaSeconds: null, elapsedSeconds: 0 };
+        if (job.kind === 'batch') {
+          const { batcher } = this.opts;
+          if (!batcher) throw new HttpError(503, 'internal', 'this server runs no session batch jobs');
+          const body = job.request as unknown as BatchJobBody;
+          const r = await batcher.run(body, out, { signal, onProgress });
+          result = { count: r.count, summary: `batch ${r.batch} of session ${body.session}, ${r.count} samples in ${r.seconds.toFixed(1)} s` };
+        } else {
+          const { generator } = this.opts;
+          if (!generator) throw new HttpError(503, 'internal', 'this server has no diffusion generator configured');
+          const r = await generator.run(job.request as GenerateBody, out, { signal, onProgress });
+          result = { count: r.count, summary: `${r.count} images generated in ${r.seconds.toFixed(1)} s` };
+        }
       }
+      job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
+      this.finish(job, 'done', null);
+      logger.info(`jobs: ${job.id} done: ${result.summary}`);
     } catch (err) {
       // Stopped by cancel or shutdown: whatever the work threw on the way out (an AbortError, or the
       // abort's reason from a throwIfAborted) is the stop, not a failure.
@@ -337,7 +336,7 @@ export class JobManager {
         }
       } else {
         const failed = `${job.kind}_failed`;
-        const code = err instanceof HttpError ? err.code : err instanceof InputError ? (generate ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
+        const code = err instanceof HttpError ? err.code : err instanceof InputError ? (job.kind === 'generate' ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
         const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
         const message = known ? (err as Error).message : `the ${job.kind} failed unexpectedly; the server log has the details`;
         this.finish(job, 'failed', { code, message });

@@ -60,9 +60,8 @@ export interface SessionRoutesDeps {
   feedbackBodyLimit?: number;
   /** The diffusion models (committed generators): enables the guided strategy. */
   models?: ModelRegistry;
-  /** The job queue (`?as=job` batches) and how a job is shown. */
-  jobs?: JobManager;
-  jobView?: (job: JobRecord) => Record<string, unknown>;
+  /** The job queue (`?as=job` batches) and how the API shows a job. */
+  jobs?: { manager: JobManager; view: (job: JobRecord) => Record<string, unknown> };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -148,24 +147,26 @@ export function sessionsRouter(deps: SessionRoutesDeps): Router {
   }).all(methodNotAllowed(['POST']));
 
   router.route('/:id/batches').post(requireJson(), json, async (req, res) => {
-    negotiate(req, req.query.as === 'job' ? ['application/json'] : ['application/x-tar']);
+    const { as } = req.query;
+    if (as !== undefined && as !== 'job') throw badField('as', '"job" (a batch job under /v1/datasets) or nothing (a streamed tar)', describeValue(as));
+    const asJob = as === 'job';
+    negotiate(req, asJob ? ['application/json'] : ['application/x-tar']);
     const session = sessionOf(req);
     const body = requireBody(req.body, 'an object {n, strategy?}');
     const { n, strategy: asked } = checkFields(BatchRequestSchema, body);
     const strategy: Strategy = asked ?? session.strategy;
     const renders = strategy === 'pruned' ? n * session.options.candidates : n;
-    const [cap, capName] = req.query.as === 'job' ? [limits.maxDatasetCount, 'maxDatasetCount'] : [limits.maxStreamCount, 'maxStreamCount'];
+    const [cap, capName] = asJob ? [limits.maxDatasetCount, 'maxDatasetCount'] : [limits.maxStreamCount, 'maxStreamCount'];
     if (renders > cap) {
-      throw badField('n', `at most ${cap} samples rendered per batch${req.query.as === 'job' ? ' job' : ''} (cap ${capName}${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
+      throw badField('n', `at most ${cap} samples rendered per batch${asJob ? ' job' : ''} (cap ${capName}${strategy === 'pruned' ? `; pruned renders n × ${session.options.candidates} candidates` : ''})`, String(n), 'limit_exceeded');
     }
-    if (req.query.as !== undefined) {
-      if (req.query.as !== 'job') throw badField('as', '"job" (a batch job under /v1/datasets) or nothing (a streamed tar)', describeValue(req.query.as));
+    if (asJob) {
       if (!deps.jobs) throw new HttpError(503, 'internal', 'this server runs no jobs');
       const missing = missingClassifier(session, strategy);
       if (missing) throw missing;
-      const job = await deps.jobs.submit({ kind: 'batch', request: { session: session.id, n, strategy }, name: `${session.spec.name}-batch`, total: n });
+      const job = await deps.jobs.manager.submit({ kind: 'batch', request: { session: session.id, n, strategy }, name: `${session.spec.name}-batch`, total: n });
       res.status(202).setHeader('Location', `/v1/datasets/${job.id}`);
-      res.json(deps.jobView!(job));
+      res.json(deps.jobs.view(job));
       return;
     }
     const { classifier, guided, release } = await batchResources(session, strategy, store, deps.models);

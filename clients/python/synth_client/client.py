@@ -170,20 +170,14 @@ class Session:
         session's). Raises SynthError for an error answer, and SynthError(None, 'truncated', ...) when
         the stream ends before every promised sample arrived.
         """
-        body = {'n': int(n)}
-        if strategy is not None:
-            body['strategy'] = strategy
-        res = self.client._open('POST', self._path('/batches'), body, accept='application/x-tar')
+        res = self.client._open('POST', self._path('/batches'), _batch_body(n, strategy), accept='application/x-tar')
         return BatchStream(res, decoder or self.client.decoder)
 
     def batch_job(self, n, strategy=None):
         """POST /v1/sessions/:id/batches?as=job: the next n samples made by a job on the service (for a
         batch too large or slow to stream; n is capped by maxDatasetCount, not maxStreamCount). Returns
         the job (a dict as GET /v1/datasets/:id); open_batch_job() waits for it and reads the samples."""
-        body = {'n': int(n)}
-        if strategy is not None:
-            body['strategy'] = strategy
-        return self.client.request('POST', self._path('/batches?as=job'), body)
+        return self.client.request('POST', self._path('/batches?as=job'), _batch_body(n, strategy))
 
     def open_batch_job(self, job, poll=0.5, timeout=3600, decoder=None):
         """Wait for a batch job (a dict from batch_job(), or its id) and open its tar: a BatchStream of
@@ -253,6 +247,14 @@ class Session:
         """POST /v1/sessions/:id/classifier with {classifierId}: one uploaded to POST /v1/classifiers."""
         self.view = self.client.request('POST', self._path('/classifier'), {'classifierId': classifier_id})
         return self.view
+
+
+def _batch_body(n, strategy):
+    """The body of POST /v1/sessions/:id/batches."""
+    body = {'n': int(n)}
+    if strategy is not None:
+        body['strategy'] = strategy
+    return body
 
 
 def _feedback_record(r):
