@@ -276,7 +276,7 @@ export async function objectToDocument(root: THREE.Object3D, name: string, extra
 /** The .glb bytes of variant `variant` of `cls`, mid-range shape parameters, canonical frame. */
 export async function assetToGlb(cls: AssetClass, variant: number): Promise<Uint8Array> {
   const params = midParams(cls);
-  const built = buildClassObject(cls, canonicalDescription(cls, variant, params));
+  const built = buildClassObject(cls, canonicalDescription(cls, variant, params), 0, null);
   try {
     const doc = await objectToDocument(built.object, `${cls.name}/${cls.variants[variant]}`, {
       synth: { class: cls.name, family: cls.family, variant: cls.variants[variant], params },

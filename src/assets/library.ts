@@ -8,7 +8,7 @@ import type { ObjectDescription } from '../spec/sample.js';
 import { NAMED_COLORS, nearestColorName, parseColor } from '../core/color.js';
 import { ENVIRONMENT_NAMES } from './environments.js';
 import { TEXTURE_NAMES, TEXTURES } from './textures.js';
-import { partBuilder, MESH_POOL, type AssetClass } from './kit.js';
+import { partBuilder, isPooledGeometry, MESH_POOL, type MeshPool, type AssetClass } from './kit.js';
 import { toColor, repeatedTexture, type SurfaceSpec } from './materials.js';
 import { SHAPE_CLASSES } from './classes/shapes.js';
 import { ANIMAL_CLASSES } from './classes/animals.js';
@@ -98,13 +98,16 @@ export function normalise(root: THREE.Object3D): void {
   root.add(inner);
 }
 
-/** Build an object of `cls` for `desc`, using main-material slot `slot` (its index in the scene). */
-export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot = 0): BuiltObject {
+/**
+ * Build an object of `cls` for `desc`, using main-material slot `slot` (its index in the scene) and
+ * that slot's pooled meshes; `pool: null` builds fresh meshes the caller owns (exports).
+ */
+export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot = 0, pool: MeshPool | null = MESH_POOL): BuiltObject {
   const base = cls.surface(desc.asset, desc.params);
   const main = mainMaterialFor(slot, mainTexture(base, desc) !== null);
   applyMainSurface(main, base, desc);
   const canonical = new THREE.Group();
-  cls.build(partBuilder(canonical, main, MESH_POOL, slot), desc.asset, desc.params);
+  cls.build(partBuilder(canonical, main, pool ?? undefined, slot), desc.asset, desc.params);
   normalise(canonical);
   // Orientation: yaw about +y, pitch (nose up) about +z, roll about +x, around the object's centre.
   const oriented = new THREE.Group();
@@ -126,8 +129,8 @@ export function buildClassObject(cls: AssetClass, desc: ObjectDescription, slot 
       oriented.traverse((o) => {
         const mesh = o as THREE.Mesh;
         if (!mesh.isMesh) return;
-        // Pooled meshes stay alive (see MeshPool); only this sample's geometry is freed.
-        mesh.geometry.dispose();
+        // Pooled meshes and their geometry stay alive (see MeshPool); any other geometry is freed.
+        if (!isPooledGeometry(mesh.geometry)) mesh.geometry.dispose();
       });
     },
   };

@@ -10,6 +10,7 @@ import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
 import { LabelRenderer } from './labels.js';
 import type { LabelPass, LabelSet } from '../labels/types.js';
+import { context, renderOutput } from 'three/tsl';
 
 /** Options of createRenderer. */
 export interface RenderOptions {
@@ -95,6 +96,17 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const maybeFrame = (renderer as unknown as { _nodes?: { nodeFrame?: { update(): void } } })._nodes?.nodeFrame;
   if (!maybeFrame) throw new RenderError(`three r${THREE.REVISION}: renderer._nodes.nodeFrame not found; this three version is not supported`);
   const nodeFrame = maybeFrame;
+  // Tone mapping and sRGB encoding inside every material's fragment shader, written straight into the
+  // 8-bit target, instead of three's default of a float intermediate target plus a full-screen output
+  // pass: one pass and one rasteriser flush less per frame. Label passes render with the plain context.
+  const plainContext = renderer.contextNode;
+  const outputContext = context({
+    getOutput: (outputNode: Parameters<typeof renderOutput>[0], builder: { material: { premultipliedAlpha: boolean } }) => {
+      const node = renderOutput(outputNode, renderer.toneMapping, renderer.outputColorSpace);
+      node.premultipliedAlpha = builder.material.premultipliedAlpha;
+      return node;
+    },
+  });
   let target: THREE_NS.RenderTarget | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   let labelRenderer: LabelRenderer | null = null;
@@ -111,9 +123,15 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       }
       const built = stage.set(desc);
       nodeFrame.update();
-      renderer.setRenderTarget(null);
-      renderer.setOutputRenderTarget(target);
-      renderer.render(stage.scene, stage.camera);
+      renderer.setOutputRenderTarget(null);
+      renderer.setRenderTarget(target);
+      renderer.contextNode = outputContext;
+      try {
+        renderer.render(stage.scene, stage.camera);
+      } finally {
+        renderer.contextNode = plainContext;
+        renderer.setRenderTarget(null);
+      }
       const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
       const frame: Frame = { width: w, height: h, rgba: pixels };
       if (options.labels && options.labels.length > 0) {

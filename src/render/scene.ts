@@ -341,7 +341,12 @@ function environmentMap(env: EnvironmentDef): THREE.DataTexture {
 /** The cached three.js objects of one environment, what the scene shows behind them, and the per-sample fix-ups. */
 interface BuiltEnvironment {
   group: THREE.Group;
-  background: THREE.Color | THREE.Texture | null;
+  /**
+   * An image background, or null where the environment's own meshes fill the frame (sky dome, or a
+   * room that encloses the camera). Never a plain colour: the renderer encodes colour inside the
+   * materials (see renderer.ts), so a clear colour would reach the image unencoded.
+   */
+  background: THREE.Texture | null;
   fog: THREE.Fog | null;
   /** Per sample: turn the sky to the sun, place the sun disc, keep the camera inside a room, crop an image to the frame. */
   update(desc: SceneDescription, camera: THREE.PerspectiveCamera): void;
@@ -376,7 +381,6 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
     const room = buildRoom(env, env.room);
     group.add(room.group);
     disposables.push(room);
-    background = toColor(env.room.walls.color);
     // Grow the room when the camera would leave it (far or high cameras), so no outside ever shows.
     const [w, h, d] = env.room.size;
     updates.push((_desc, camera) => {
