@@ -142,17 +142,26 @@ export function isPooledGeometry(g: THREE.BufferGeometry): boolean {
  * either leak it or pay to rebuild it every frame.
  */
 export class MeshPool {
-  private readonly slots: { mesh: THREE.Mesh; geometry: SlotGeometry }[][] = [];
+  private readonly slots: Map<string, { mesh: THREE.Mesh; geometry: SlotGeometry }>[] = [];
 
-  /** Mesh number `i` of object slot `slot`, reset to a neutral transform, holding a copy of `geometry` (which is disposed). */
-  acquire(slot: number, i: number, geometry: THREE.BufferGeometry, material: THREE.Material): THREE.Mesh {
-    while (this.slots.length <= slot) this.slots.push([]);
-    const list = this.slots[slot];
-    while (list.length <= i) list.push({ mesh: new THREE.Mesh(), geometry: new SlotGeometry() });
-    const { mesh, geometry: pooled } = list[i];
+  /**
+   * The pooled mesh for the `nth` part of material `material` in object slot `slot`, reset to a neutral
+   * transform, holding a copy of `geometry` (which is disposed). Keyed by material so that a mesh
+   * always pairs with the same material: the renderer's per-(mesh, material) state is then reused
+   * across samples instead of rebuilt whenever a class puts another material on the mesh.
+   */
+  acquire(slot: number, nth: number, geometry: THREE.BufferGeometry, material: THREE.Material): THREE.Mesh {
+    while (this.slots.length <= slot) this.slots.push(new Map());
+    const key = `${material.uuid}:${nth}`;
+    let entry = this.slots[slot].get(key);
+    if (!entry) {
+      entry = { mesh: new THREE.Mesh(), geometry: new SlotGeometry() };
+      entry.mesh.material = material;
+      this.slots[slot].set(key, entry);
+    }
+    const { mesh, geometry: pooled } = entry;
     mesh.removeFromParent();
     mesh.geometry = pooled.fill(geometry);
-    mesh.material = material;
     mesh.position.set(0, 0, 0);
     mesh.quaternion.identity();
     mesh.scale.set(1, 1, 1);
@@ -170,12 +179,18 @@ export const MESH_POOL = new MeshPool();
  * come from object slot `slot` of the pool instead of being created.
  */
 export function partBuilder(root: THREE.Object3D, main: THREE.Material, pool?: MeshPool, slot = 0): PartBuilder {
-  let next = 0;
+  /** Parts of each material so far in this object (the pool's `nth`). */
+  const uses = new Map<THREE.Material, number>();
+  const next = (material: THREE.Material) => {
+    const n = uses.get(material) ?? 0;
+    uses.set(material, n + 1);
+    return n;
+  };
   const make = (into: THREE.Object3D): PartBuilder => ({
     main,
     surface: (spec) => sharedMaterial(spec),
     add(geometry, material, p) {
-      const mesh = pool ? pool.acquire(slot, next++, geometry, material) : new THREE.Mesh(geometry, material);
+      const mesh = pool ? pool.acquire(slot, next(material), geometry, material) : new THREE.Mesh(geometry, material);
       mesh.castShadow = true;
       mesh.receiveShadow = true;
       place(mesh, p);

@@ -2,6 +2,9 @@
  * Label passes: one extra render of the same scene with flat "label" materials into a float target.
  * Each pixel gets (instance id, class index + 1, view depth, packed camera-space normal); masks,
  * depth, normals, boxes and visibility are decoded from it on the CPU. Unlit, unshadowed, one pass.
+ * When only instance ids are needed (boxes, visibility, and the minimum-visible-pixels check of
+ * multi-object scenes), the pass writes them alone into an 8-bit target: a quarter of the bytes to
+ * read back and decode.
  */
 import * as THREE from 'three/webgpu';
 import { vec4, float, uniform, positionView, normalView } from 'three/tsl';
@@ -25,6 +28,27 @@ function labelMaterial(sky = false): LabelMaterial {
   m.side = THREE.DoubleSide;
   m.fog = false;
   return { material: m, instance: instance as unknown as { value: number }, semantic: semantic as unknown as { value: number } };
+}
+
+/**
+ * An 8-bit material writing instance id `instance` (0 for the background) to the red channel, for
+ * the ids-only pass.
+ */
+function idMaterial(): LabelMaterial {
+  const instance = uniform(0);
+  const m = new THREE.MeshBasicNodeMaterial();
+  m.fragmentNode = vec4(instance.div(255), 0, 0, 1);
+  m.side = THREE.DoubleSide;
+  m.fog = false;
+  return { material: m, instance: instance as unknown as { value: number }, semantic: { value: 0 } };
+}
+
+/** Most objects the ids-only pass can tell apart (ids 1..255 in an 8-bit channel). */
+const MAX_ID_OBJECTS = 255;
+
+/** Whether `passes` needs more from the label render than instance ids (class ids, depth, normals). */
+export function needsFullLabelRender(passes: readonly LabelPass[]): boolean {
+  return passes.some((p) => p === 'segmentation' || p === 'depth' || p === 'normals');
 }
 
 /** Whether `passes` needs the float label render at all. */
@@ -66,29 +90,37 @@ export function boxesFromMask(mask: Uint8Array, width: number, height: number, i
 
 /** The label pass state kept by a renderer: materials, target, and a solo scene for visibility. */
 export class LabelRenderer {
-  private target: THREE.RenderTarget | null = null;
+  private floatTarget: THREE.RenderTarget | null = null;
+  private idTarget: THREE.RenderTarget | null = null;
   private readonly objectMaterials: LabelMaterial[] = [];
   private readonly background = labelMaterial();
   private readonly sky = labelMaterial(true);
+  private readonly idMaterials: LabelMaterial[] = [];
+  private readonly idBackground = idMaterial();
   private readonly solo = new THREE.Scene();
 
   constructor(private readonly renderer: THREE.WebGPURenderer) {}
 
-  private materialFor(slot: number): LabelMaterial {
-    while (this.objectMaterials.length <= slot) this.objectMaterials.push(labelMaterial());
-    return this.objectMaterials[slot];
+  private materialFor(slot: number, ids: boolean): LabelMaterial {
+    const list = ids ? this.idMaterials : this.objectMaterials;
+    while (list.length <= slot) list.push(ids ? idMaterial() : labelMaterial());
+    return list[slot];
   }
 
-  private ensureTarget(w: number, h: number): THREE.RenderTarget {
-    if (!this.target || this.target.width !== w || this.target.height !== h) {
-      this.target?.dispose();
-      this.target = new THREE.RenderTarget(w, h, { type: THREE.FloatType, format: THREE.RGBAFormat, depthBuffer: true, colorSpace: THREE.NoColorSpace });
+  private ensureTarget(w: number, h: number, ids: boolean): THREE.RenderTarget {
+    let target = ids ? this.idTarget : this.floatTarget;
+    if (!target || target.width !== w || target.height !== h) {
+      target?.dispose();
+      target = new THREE.RenderTarget(w, h, { type: ids ? THREE.UnsignedByteType : THREE.FloatType, format: THREE.RGBAFormat, depthBuffer: true, colorSpace: THREE.NoColorSpace });
+      if (ids) this.idTarget = target;
+      else this.floatTarget = target;
     }
-    return this.target;
+    return target;
   }
 
-  private async draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number): Promise<Float32Array> {
-    const target = this.ensureTarget(w, h);
+  /** Render `scene` with the label materials it holds: floats (ids: false) or 8-bit instance ids. */
+  private async draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number, ids: boolean): Promise<Float32Array | Uint8Array> {
+    const target = this.ensureTarget(w, h, ids);
     const r = this.renderer;
     const prevOutput = r.getOutputRenderTarget();
     const prevClear = r.getClearColor(new THREE.Color());
@@ -99,7 +131,7 @@ export class LabelRenderer {
     r.setRenderTarget(target);
     r.setClearColor(0x000000, 0);
     r.render(scene, camera);
-    const px = (await r.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Float32Array;
+    const px = (await r.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Float32Array | Uint8Array;
     r.setRenderTarget(null);
     r.setOutputRenderTarget(prevOutput);
     r.setClearColor(prevClear, prevAlpha);
@@ -123,6 +155,8 @@ export class LabelRenderer {
       labels.objects = objects.map((o, k) => ({ instance: k + 1, class: o.class, label: o.label, bbox: null, area: 0, visibility: 0, objectToWorld: poses[k] }));
       return labels;
     }
+    // Instance ids alone fit an 8-bit target (up to 255 objects).
+    const ids = !needsFullLabelRender(passes) && objects.length <= MAX_ID_OBJECTS;
     // Swap every mesh's material for its label material, render, swap back.
     const swapped: [THREE.Mesh, THREE.Material | THREE.Material[]][] = [];
     const owner = new Map<THREE.Object3D, number>();
@@ -133,33 +167,44 @@ export class LabelRenderer {
       const k = owner.get(mesh);
       let lm: LabelMaterial;
       if (k !== undefined) {
-        lm = this.materialFor(k);
+        lm = this.materialFor(k, ids);
         lm.instance.value = k + 1;
         lm.semantic.value = objects[k].label + 1;
-      } else lm = opts.isSky(mesh) ? this.sky : this.background;
+      } else if (ids) lm = this.idBackground;
+      else lm = opts.isSky(mesh) ? this.sky : this.background;
       swapped.push([mesh, mesh.material]);
       mesh.material = lm.material;
     });
-    let px: Float32Array;
+    let px: Float32Array | Uint8Array;
     try {
-      px = await this.draw(scene, camera, w, h);
+      px = await this.draw(scene, camera, w, h, ids);
     } finally {
       for (const [mesh, m] of swapped) mesh.material = m;
     }
     const n = w * h;
     const instanceMask = new Uint8Array(n);
-    const semanticMask = new Uint8Array(n);
-    const depth = new Float32Array(n);
-    const normals = new Uint8Array(n * 3);
-    for (let i = 0; i < n; i++) {
-      instanceMask[i] = Math.round(px[i * 4]);
-      semanticMask[i] = Math.round(px[i * 4 + 1]);
-      const d = px[i * 4 + 2];
-      depth[i] = d > 0 ? d : Infinity;
-      const p = Math.round(px[i * 4 + 3]);
-      normals[i * 3] = (p >> 16) & 255;
-      normals[i * 3 + 1] = (p >> 8) & 255;
-      normals[i * 3 + 2] = p & 255;
+    if (ids) {
+      for (let i = 0; i < n; i++) instanceMask[i] = px[i * 4];
+    } else {
+      const semanticMask = new Uint8Array(n);
+      const depth = new Float32Array(n);
+      const normals = new Uint8Array(n * 3);
+      for (let i = 0; i < n; i++) {
+        instanceMask[i] = Math.round(px[i * 4]);
+        semanticMask[i] = Math.round(px[i * 4 + 1]);
+        const d = px[i * 4 + 2];
+        depth[i] = d > 0 ? d : Infinity;
+        const p = Math.round(px[i * 4 + 3]);
+        normals[i * 3] = (p >> 16) & 255;
+        normals[i * 3 + 1] = (p >> 8) & 255;
+        normals[i * 3 + 2] = p & 255;
+      }
+      if (passes.includes('segmentation')) {
+        labels.instanceMask = instanceMask;
+        labels.semanticMask = semanticMask;
+      }
+      if (passes.includes('depth')) labels.depth = depth;
+      if (passes.includes('normals')) labels.normals = normals;
     }
     const { bbox, area } = boxesFromMask(instanceMask, w, h, objects.length);
     let visibility: number[] = area.map((a) => (a > 0 ? 1 : 0));
@@ -169,12 +214,6 @@ export class LabelRenderer {
     labels.objects = objects.map((o, k) => ({
       instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k], visibility: visibility[k], objectToWorld: poses[k],
     } satisfies ObjectLabel));
-    if (passes.includes('segmentation')) {
-      labels.instanceMask = instanceMask;
-      labels.semanticMask = semanticMask;
-    }
-    if (passes.includes('depth')) labels.depth = depth;
-    if (passes.includes('normals')) labels.normals = normals;
     return labels;
   }
 
@@ -184,16 +223,17 @@ export class LabelRenderer {
     for (const [k, o] of objects.entries()) {
       const parent = o.root.parent;
       const swapped: [THREE.Mesh, THREE.Material | THREE.Material[]][] = [];
-      const lm = this.materialFor(k);
+      const ids = objects.length <= MAX_ID_OBJECTS;
+      const lm = this.materialFor(k, ids);
       lm.instance.value = k + 1;
       o.root.traverse((c) => {
         const mesh = c as THREE.Mesh;
         if (mesh.isMesh) { swapped.push([mesh, mesh.material]); mesh.material = lm.material; }
       });
       this.solo.add(o.root);
-      let px: Float32Array;
+      let px: Float32Array | Uint8Array;
       try {
-        px = await this.draw(this.solo, camera, w, h);
+        px = await this.draw(this.solo, camera, w, h, ids);
       } finally {
         parent?.add(o.root);
         for (const [mesh, m] of swapped) mesh.material = m;
@@ -206,7 +246,8 @@ export class LabelRenderer {
   }
 
   dispose(): void {
-    this.target?.dispose();
-    for (const m of [...this.objectMaterials, this.background, this.sky]) m.material.dispose();
+    this.floatTarget?.dispose();
+    this.idTarget?.dispose();
+    for (const m of [...this.objectMaterials, this.background, this.sky, ...this.idMaterials, this.idBackground]) m.material.dispose();
   }
 }

@@ -347,7 +347,10 @@ interface BuiltEnvironment {
    * materials (see renderer.ts), so a clear colour would reach the image unencoded.
    */
   background: THREE.Texture | null;
-  fog: THREE.Fog | null;
+  /** Linear fog (colour, near, far), or null for none. */
+  fog: { color: THREE.Color; near: number; far: number } | null;
+  /** The hemisphere light's sky and ground colours and intensity. */
+  ambient: { sky: THREE.Color; ground: THREE.Color; intensity: number };
   /** Per sample: turn the sky to the sun, place the sun disc, keep the camera inside a room, crop an image to the frame. */
   update(desc: SceneDescription, camera: THREE.PerspectiveCamera): void;
   /** Free what scene traversal does not reach (textures, points). */
@@ -417,84 +420,104 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
       group.add(ground);
     }
   }
-  const hemi = new THREE.HemisphereLight(toColor(env.ambient.sky), toColor(env.ambient.ground), env.ambient.intensity * (1 + BACKDROP_AMBIENT_BOOST));
-  group.add(hemi);
-  const fog = env.fog && !env.room && !env.image ? new THREE.Fog(toColor(env.sky.horizon), env.fog.near, env.fog.far) : null;
+  const ambient = { sky: toColor(env.ambient.sky), ground: toColor(env.ambient.ground), intensity: env.ambient.intensity * (1 + BACKDROP_AMBIENT_BOOST) };
+  const fog = env.fog && !env.room && !env.image ? { color: toColor(env.sky.horizon), near: env.fog.near, far: env.fog.far } : null;
   return {
-    group, background, fog,
+    group, background, fog, ambient,
     update: (desc, camera) => { for (const u of updates) u(desc, camera); },
     dispose: () => { for (const x of disposables) x.dispose(); },
   };
 }
 
-/** One environment's own scene: backdrop, ambient light, environment map and sun. */
-interface EnvironmentScene {
-  scene: THREE.Scene;
-  sun: THREE.DirectionalLight;
+/** One environment's cached parts: backdrop meshes, lighting parameters and reflection map. */
+interface EnvironmentEntry {
   def: EnvironmentDef;
   built: BuiltEnvironment;
   /** Reflection map given to object materials. */
   envMap: THREE.Texture;
 }
 
+/** Fog distances that leave every visible depth unfogged (the camera's far plane is 400). */
+const NO_FOG = { near: 1e9, far: 2e9 };
+
 /**
- * A reusable stage: one three.js scene per environment (built on first use and kept, so the
- * renderer's per-scene state stays warm), one camera, objects swapped per sample.
- * Not thread-safe: one sample at a time.
+ * A reusable stage: one three.js scene, one camera, one sun and one hemisphere light for every
+ * sample; the environment's meshes (built on first use and kept) are swapped in, its light colours
+ * and fog set, and the objects swapped per sample. One scene rather than one per environment: the
+ * renderer keeps state per (mesh, material, scene lights, render context), so with a scene per
+ * environment every object mesh started cold in each of the 21 environments (about 13 new render
+ * objects with their GPU buffers per five-object frame, growing memory for thousands of frames).
+ * The fog is always on (far away when the environment has none) so no shader changes between
+ * environments. Not thread-safe: one sample at a time.
  */
 export class Stage {
   readonly camera = new THREE.PerspectiveCamera(40, 1, 0.05, 400);
-  private readonly environments = new Map<string, EnvironmentScene>();
-  private current: EnvironmentScene | null = null;
+  /** The scene every sample is drawn from. */
+  readonly scene = new THREE.Scene();
+  private readonly sun = new THREE.DirectionalLight(0xffffff, 1);
+  private readonly hemi = new THREE.HemisphereLight(0xffffff, 0xffffff, 1);
+  private readonly fog = new THREE.Fog(0xffffff, NO_FOG.near, NO_FOG.far);
+  private readonly environments = new Map<string, EnvironmentEntry>();
+  private current: EnvironmentEntry | null = null;
   private objects: BuiltObject[] = [];
 
   /** softShadows: filter the sun's shadow with fourTapShadowFilter (the renderer's `soft` mode, PCF shadow type). */
-  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, private readonly softShadows = false) {}
-
-  /** The scene of the current sample (valid after set()). */
-  get scene(): THREE.Scene {
-    if (!this.current) throw new Error('Stage.scene: call set() first');
-    return this.current.scene;
+  constructor(private readonly library: AssetLibrary, shadowMapSize = 512, softShadows = false) {
+    const sun = this.sun;
+    sun.castShadow = true;
+    sun.shadow.mapSize.set(shadowMapSize, shadowMapSize);
+    sun.shadow.bias = -0.001;
+    sun.shadow.normalBias = 0.03;
+    if (softShadows) (sun.shadow as THREE.LightShadow & { filterNode?: unknown }).filterNode = fourTapShadowFilter;
+    this.scene.add(sun, sun.target, this.hemi);
+    this.scene.fog = this.fog;
   }
 
-  private environmentScene(name: string): EnvironmentScene {
-    let es = this.environments.get(name);
+  private environmentEntry(name: string): EnvironmentEntry {
+    let entry = this.environments.get(name);
     const def = environmentDef(name);
-    if (es && es.def !== def) {
-      // A background image registered again under the same name: rebuild its scene.
-      disposeEnvironmentScene(es);
+    if (entry && entry.def !== def) {
+      // A background image registered again under the same name: rebuild its environment.
+      if (this.current === entry) this.current = null;
+      entry.built.group.removeFromParent();
+      disposeEnvironment(entry);
       this.environments.delete(name);
-      es = undefined;
+      entry = undefined;
     }
-    if (!es) {
-      const scene = new THREE.Scene();
-      const built = buildEnvironment(def);
-      scene.add(built.group);
-      scene.background = built.background;
-      scene.fog = built.fog;
+    if (!entry) {
       // Reflections (image-based light) on objects only: on a CPU rasteriser, IBL on the ground and
       // walls costs about a quarter of the frame. Those surfaces get the same ambient amount from a
       // stronger hemisphere light instead.
-      const envMap = environmentMap(def);
-      const sun = new THREE.DirectionalLight(0xffffff, 1);
-      sun.castShadow = true;
-      sun.shadow.mapSize.set(this.shadowMapSize, this.shadowMapSize);
-      sun.shadow.bias = -0.001;
-      sun.shadow.normalBias = 0.03;
-      if (this.softShadows) (sun.shadow as THREE.LightShadow & { filterNode?: unknown }).filterNode = fourTapShadowFilter;
-      scene.add(sun, sun.target);
-      es = { scene, sun, def, built, envMap };
-      this.environments.set(name, es);
+      entry = { def, built: buildEnvironment(def), envMap: environmentMap(def) };
+      this.environments.set(name, entry);
     }
-    return es;
+    return entry;
+  }
+
+  /** Swap in environment `entry`: its meshes, background, fog and ambient light. */
+  private useEnvironment(entry: EnvironmentEntry): void {
+    if (this.current === entry) return;
+    this.current?.built.group.removeFromParent();
+    this.current = entry;
+    const { built } = entry;
+    this.scene.add(built.group);
+    this.scene.background = built.background;
+    const fog = built.fog;
+    if (fog) this.fog.color.copy(fog.color);
+    this.fog.near = fog ? fog.near : NO_FOG.near;
+    this.fog.far = fog ? fog.far : NO_FOG.far;
+    this.hemi.color.copy(built.ambient.sky);
+    this.hemi.groundColor.copy(built.ambient.ground);
+    this.hemi.intensity = built.ambient.intensity;
   }
 
   /** Set the stage for `desc`; returns the built objects (world bounds included). */
   set(desc: SceneDescription): readonly BuiltObject[] {
     this.clearObjects();
-    const es = this.environmentScene(desc.environment);
-    this.current = es;
-    const { scene, sun, def: env } = es;
+    const es = this.environmentEntry(desc.environment);
+    this.useEnvironment(es);
+    const { scene, sun } = this;
+    const env = es.def;
     for (const [slot, o] of desc.objects.entries()) {
       const built = this.library.buildObject(o, slot);
       built.object.traverse((c) => {
@@ -547,15 +570,17 @@ export class Stage {
   /** Free everything the stage holds. */
   dispose(): void {
     this.clearObjects();
-    for (const es of this.environments.values()) disposeEnvironmentScene(es);
+    this.current?.built.group.removeFromParent();
+    this.current = null;
+    for (const entry of this.environments.values()) disposeEnvironment(entry);
     this.environments.clear();
   }
 }
 
-/** Free one environment's scene: its meshes, environment map, background and extras. */
-function disposeEnvironmentScene({ scene, built, envMap }: EnvironmentScene): void {
+/** Free one environment's meshes, environment map, background and extras. */
+function disposeEnvironment({ built, envMap }: EnvironmentEntry): void {
   envMap.dispose();
-  scene.traverse((o) => {
+  built.group.traverse((o) => {
     const mesh = o as THREE.Mesh;
     if (mesh.isMesh) {
       mesh.geometry.dispose();
