@@ -15,7 +15,7 @@ import { context, renderOutput } from 'three/tsl';
 /** Options of createRenderer. */
 export interface RenderOptions {
   backend?: Backend;
-  /** Shadow map resolution (texels per side). */
+  /** Largest shadow map (texels per side); smaller frames use smaller maps (see shadowMapSizeFor in scene.ts). */
   shadowMapSize?: number;
   /** Tone mapping applied before sRGB encoding. */
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';

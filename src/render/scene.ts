@@ -429,6 +429,16 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
   };
 }
 
+/**
+ * Shadow map side for a frame of `resolution`: about two texels per image pixel across the larger
+ * side (a power of two, at least 128), capped at `max`. Small frames then skip most of the shadow
+ * pass's rasterisation (at 64x64 a 512 map is 64 times the frame's pixels).
+ */
+export function shadowMapSizeFor(resolution: readonly [number, number], max: number): number {
+  const wanted = 2 ** Math.ceil(Math.log2(Math.max(64, 2 * Math.max(resolution[0], resolution[1]))));
+  return Math.min(max, Math.max(128, wanted));
+}
+
 /** One environment's cached parts: backdrop meshes, lighting parameters and reflection map. */
 interface EnvironmentEntry {
   def: EnvironmentDef;
@@ -462,7 +472,8 @@ export class Stage {
   private objects: BuiltObject[] = [];
 
   /** softShadows: filter the sun's shadow with fourTapShadowFilter (the renderer's `soft` mode, PCF shadow type). */
-  constructor(private readonly library: AssetLibrary, shadowMapSize = 512, softShadows = false) {
+  /** shadowMapSize: the largest shadow map (see shadowMapSizeFor). */
+  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, softShadows = false) {
     const sun = this.sun;
     sun.castShadow = true;
     sun.shadow.mapSize.set(shadowMapSize, shadowMapSize);
@@ -546,6 +557,8 @@ export class Stage {
     sun.position.set(t[0] + dir[0] * 20, t[1] + dir[1] * 20, t[2] + dir[2] * 20);
     sun.target.position.set(...t);
     sun.target.updateMatrixWorld();
+    const side = shadowMapSizeFor(desc.resolution, this.shadowMapSize);
+    sun.shadow.mapSize.set(side, side);
     const sc = sun.shadow.camera;
     sc.left = -reach; sc.right = reach; sc.top = reach; sc.bottom = -reach;
     sc.near = 20 - reach - 1; sc.far = 20 + reach + 1;
