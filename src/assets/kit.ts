@@ -53,27 +53,31 @@ function place(obj: THREE.Object3D, p: PartPlacement | undefined): void {
 }
 
 /**
- * A pooled mesh's own geometry: position, normal, uv and a 32-bit index with room for more vertices
- * than any one sample uses, refilled per sample. The renderer then updates its GPU buffers in place
- * (a write of the used range) instead of creating and freeing four buffers per part and frame, which
- * cost about a tenth of a five-object frame. Attribute `count`s are set to the used length, so
- * bounds, raycasts and draws see only this sample's data.
+ * A pooled mesh's own geometry: the source's attributes (as floats) and a 32-bit index, with room for
+ * more vertices than any one sample uses, refilled per sample. The renderer then updates its GPU
+ * buffers in place (a write of the used range) instead of creating and freeing four buffers per part
+ * and frame, which cost about a tenth of a five-object frame. Attribute `count`s are set to the used
+ * length, so bounds, raycasts and draws see only this sample's data.
  */
 class SlotGeometry {
   geometry = new THREE.BufferGeometry();
   private vertices = 0;
   private indices = 0;
+  /** Attribute names and item sizes of the current buffers, e.g. `normal:3,position:3,uv:2`. */
+  private layout = '';
 
-  /** Copy `src` (indexed or not; a missing normal or uv reads as zeros) into the pooled buffers. */
+  /** Copy `src` (indexed or not; position, normal, uv and whatever else it carries) into the pooled buffers. */
   fill(src: THREE.BufferGeometry): THREE.BufferGeometry {
     const p = src.getAttribute('position');
     const nv = p.count;
     const ni = src.index ? src.index.count : nv;
-    if (nv > this.vertices || ni > this.indices) this.grow(nv, ni);
+    // Built-in parts always carry a normal and uv (zeros stand in for a missing one, as in mergeAll).
+    const sizes = new Map<string, number>([['normal', 3], ['uv', 2]]);
+    for (const [name, attr] of Object.entries(src.attributes)) sizes.set(name, attr.itemSize);
+    const layout = [...sizes].map(([name, k]) => `${name}:${k}`).sort().join(',');
+    if (nv > this.vertices || ni > this.indices || layout !== this.layout) this.grow(nv, ni, sizes, layout);
     const g = this.geometry;
-    copyAttribute(p, g.getAttribute('position') as THREE.BufferAttribute, nv);
-    copyAttribute(src.getAttribute('normal'), g.getAttribute('normal') as THREE.BufferAttribute, nv);
-    copyAttribute(src.getAttribute('uv'), g.getAttribute('uv') as THREE.BufferAttribute, nv);
+    for (const name of sizes.keys()) copyAttribute(src.getAttribute(name), g.getAttribute(name) as THREE.BufferAttribute, nv);
     const index = g.index!;
     const out = index.array as Uint32Array;
     if (src.index) {
@@ -92,16 +96,15 @@ class SlotGeometry {
     return g;
   }
 
-  /** New buffers with room for at least `nv` vertices and `ni` indices (powers of two); the old ones are freed. */
-  private grow(nv: number, ni: number): void {
+  /** New buffers for `layout` with room for at least `nv` vertices and `ni` indices (powers of two); the old ones are freed. */
+  private grow(nv: number, ni: number, sizes: ReadonlyMap<string, number>, layout: string): void {
     const room = (n: number, have: number) => Math.max(have, 2 ** Math.ceil(Math.log2(Math.max(n, 1024))));
     this.vertices = room(nv, this.vertices);
     this.indices = room(ni, this.indices);
+    this.layout = layout;
     this.geometry.dispose();
     const g = new THREE.BufferGeometry();
-    g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(this.vertices * 3), 3));
-    g.setAttribute('normal', new THREE.BufferAttribute(new Float32Array(this.vertices * 3), 3));
-    g.setAttribute('uv', new THREE.BufferAttribute(new Float32Array(this.vertices * 2), 2));
+    for (const [name, k] of sizes) g.setAttribute(name, new THREE.BufferAttribute(new Float32Array(this.vertices * k), k));
     g.setIndex(new THREE.BufferAttribute(new Uint32Array(this.indices), 1));
     POOLED_GEOMETRIES.add(g);
     this.geometry = g;

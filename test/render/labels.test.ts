@@ -70,6 +70,15 @@ test('an object behind another has visibility < 1', async (t) => {
   t.true(l.objects[1].visibility > 0, 'but not entirely');
 });
 
+test('boxes and visibility alone (the 8-bit instance-id pass) equal those of the full float pass', async (t) => {
+  const desc = scene([object('cube', 0, 0, 1.2), object('dog', 1, 0.4, -1.2), object('torus', 2, -1.5, 0)], { elevation: 8 });
+  const ids = (await renderer.render(desc, { labels: ['boxes', 'visibility'] })).labels!;
+  const full = (await renderer.render(desc, { labels: ['boxes', 'visibility', 'segmentation'] })).labels!;
+  t.is(ids.instanceMask, undefined, 'no masks were asked for');
+  t.deepEqual(ids.objects.map((o) => [o.bbox, o.area, o.visibility]), full.objects.map((o) => [o.bbox, o.area, o.visibility]));
+  t.true(ids.objects[1].visibility < 1 && ids.objects[1].area > 0, 'the dog is partly hidden');
+});
+
 test('depth increases away from the camera; sky is infinitely far', async (t) => {
   const desc = scene([object('cube', 0, 0, 0)], { elevation: 12 });
   const l = (await renderer.render(desc, { labels: ['depth', 'normals'] })).labels!;

@@ -3,6 +3,8 @@ import { createAssetLibrary } from '../../src/assets/library.js';
 import { createRenderer, type SceneRenderer, type Frame } from '../../src/render/renderer.js';
 import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
+import type { AssetClass } from '../../src/assets/kit.js';
+import * as THREE from 'three';
 
 const library = createAssetLibrary();
 let renderer: SceneRenderer;
@@ -93,4 +95,33 @@ test('shadows: the ground beside an object, away from the sun, is darker than th
   const shade = pixel(f, sx, sy);
   const lit = pixel(f, lx, ly);
   t.true(shade[0] + 15 < lit[0], `shadowed ground ${shade} darker than lit ground ${lit}`);
+});
+
+test('a user class with vertex colours renders them (pooled meshes keep every attribute)', async (t) => {
+  const painted: AssetClass = {
+    name: 'painted', family: 'user', variants: ['a', 'b', 'c'], params: {},
+    surface: () => ({ color: '#ffffff' }),
+    build(b) {
+      const g = new THREE.BoxGeometry(1, 1, 1);
+      const n = g.getAttribute('position').count;
+      g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(n * 3).map((_, i) => (i % 3 === 0 ? 1 : 0.05)), 3));
+      b.add(g, new THREE.MeshStandardMaterial({ vertexColors: true, color: 0xffffff, roughness: 0.8 }));
+    },
+  };
+  const own = await createRenderer(createAssetLibrary([painted]));
+  try {
+    const desc = scene([{ ...object('painted', 'default', 0), assetName: 'a', params: {}, texture: 'default' }], { camera: { distance: 3.2, elevation: 5, azimuth: 30, fov: 40, target: [0, 0.5, 0] } });
+    // Twice, with another object in between on the same pooled slot.
+    const first = await own.render(desc);
+    await own.render(scene([object('cube', 'blue', 0)]));
+    const again = await own.render(desc);
+    const [x, y] = project(desc, [0, 0.5, 0.5]);
+    for (const f of [first, again]) {
+      const p = pixel(f, x, y);
+      t.true(p[0] > p[1] + 60 && p[0] > p[2] + 60, `red vertex colours on the face, got ${p}`);
+    }
+    t.deepEqual(Buffer.from(first.rgba), Buffer.from(again.rgba));
+  } finally {
+    own.dispose();
+  }
 });
