@@ -471,8 +471,10 @@ export class Stage {
   private current: EnvironmentEntry | null = null;
   private objects: BuiltObject[] = [];
 
-  /** softShadows: filter the sun's shadow with fourTapShadowFilter (the renderer's `soft` mode, PCF shadow type). */
-  /** shadowMapSize: the largest shadow map (see shadowMapSizeFor). */
+  /**
+   * shadowMapSize: the largest shadow map (see shadowMapSizeFor); softShadows: filter the sun's shadow
+   * with fourTapShadowFilter (the renderer's `soft` mode, PCF shadow type).
+   */
   constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, softShadows = false) {
     const sun = this.sun;
     sun.castShadow = true;
