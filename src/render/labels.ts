@@ -47,13 +47,13 @@ function idMaterial(): LabelMaterial {
 const MAX_ID_OBJECTS = 255;
 
 /** Whether `passes` needs more from the label render than instance ids (class ids, depth, normals). */
-export function needsFullLabelRender(passes: readonly LabelPass[]): boolean {
+function needsFullLabelRender(passes: readonly LabelPass[]): boolean {
   return passes.some((p) => p === 'segmentation' || p === 'depth' || p === 'normals');
 }
 
 /** Whether `passes` needs the float label render at all. */
 export function needsLabelRender(passes: readonly LabelPass[]): boolean {
-  return passes.some((p) => p === 'segmentation' || p === 'depth' || p === 'normals' || p === 'boxes' || p === 'visibility');
+  return needsFullLabelRender(passes) || passes.some((p) => p === 'boxes' || p === 'visibility');
 }
 
 /** Pinhole intrinsics and extrinsics of a perspective camera rendering width x height. */
@@ -220,10 +220,10 @@ export class LabelRenderer {
   /** Visible over unoccluded pixels, each object rendered alone (only for scenes of several objects). */
   private async visibility(objects: { root: THREE.Object3D }[], camera: THREE.Camera, w: number, h: number, visible: number[]): Promise<number[]> {
     const out: number[] = [];
+    const ids = objects.length <= MAX_ID_OBJECTS;
     for (const [k, o] of objects.entries()) {
       const parent = o.root.parent;
       const swapped: [THREE.Mesh, THREE.Material | THREE.Material[]][] = [];
-      const ids = objects.length <= MAX_ID_OBJECTS;
       const lm = this.materialFor(k, ids);
       lm.instance.value = k + 1;
       o.root.traverse((c) => {

@@ -118,7 +118,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       const [w, h] = desc.resolution;
       if (!target || target.width !== w || target.height !== h) {
         target?.dispose();
-        // A plain rgba8unorm target: the output pass already encodes sRGB; an -srgb format would encode twice.
+        // A plain rgba8unorm target: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
         target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
       }
       const built = stage.set(desc);

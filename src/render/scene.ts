@@ -435,8 +435,7 @@ function buildEnvironment(env: EnvironmentDef): BuiltEnvironment {
  * pass's rasterisation (at 64x64 a 512 map is 64 times the frame's pixels).
  */
 export function shadowMapSizeFor(resolution: readonly [number, number], max: number): number {
-  const wanted = 2 ** Math.ceil(Math.log2(Math.max(64, 2 * Math.max(resolution[0], resolution[1]))));
-  return Math.min(max, Math.max(128, wanted));
+  return Math.min(max, 2 ** Math.ceil(Math.log2(Math.max(128, 2 * Math.max(resolution[0], resolution[1])))));
 }
 
 /** One environment's cached parts: backdrop meshes, lighting parameters and reflection map. */
