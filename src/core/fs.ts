@@ -1,5 +1,6 @@
 /** File helpers: atomic writes (temp file then rename) so a killed process never leaves a half file. */
 import { mkdir, rename, writeFile, rm, readdir, stat } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -20,6 +21,28 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * writeFileAtomic on the calling thread, for the many small files of an export (images, label maps):
+ * about 0.1 ms per 30 KB file on a local disk, against about 0.7 ms of CPU for the promise version's
+ * five thread-pool round trips (mkdir, open, write, close, rename). `dirs` remembers the folders made,
+ * so each is made once per caller.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, dirs?: Set<string>): void {
+  const dir = dirname(path);
+  if (!dirs?.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    dirs?.add(dir);
+  }
+  const tmp = tempPathFor(path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

@@ -1,5 +1,6 @@
-/** Image encoding with sharp (libvips): RGBA frames to PNG, JPEG or WebP bytes. */
+/** Image encoding: RGBA frames to PNG (our own encoder, png.ts), JPEG or WebP (sharp, libvips). */
 import sharp from 'sharp';
+import { encodeRgbaAsRgbPng } from './png.js';
 
 /** Image file formats a spec can ask for. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
@@ -7,13 +8,17 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp';
 /** File extension of each format. */
 export const IMAGE_EXTENSIONS: Readonly<Record<ImageFormat, string>> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
-/** Encoder settings; PNG level 4 without adaptive filtering is ~3x faster than the default at ~8% more bytes. */
+/**
+ * Encoder settings. PNG: zlib level 4, unfiltered rows: as small as libvips' level 4 on renders
+ * (~28 KB at 224²) at about half its CPU; filtered rows or higher levels gain a few percent of size
+ * for two to four times the time (bench/ numbers in the README).
+ */
 export const ENCODE_DEFAULTS = { pngCompressionLevel: 4, quality: 90 };
 
-/** Encode RGBA8 pixels (rows top-down) as `format`, dropping alpha. Deterministic for the same sharp version. */
+/** Encode RGBA8 pixels (rows top-down) as `format`, dropping alpha. Deterministic for the same zlib and sharp versions. */
 export async function encodeImage(rgba: Uint8Array, width: number, height: number, format: ImageFormat, quality = ENCODE_DEFAULTS.quality): Promise<Buffer> {
+  if (format === 'png') return encodeRgbaAsRgbPng(rgba, width, height, ENCODE_DEFAULTS.pngCompressionLevel);
   const img = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } }).removeAlpha();
-  if (format === 'png') return img.png({ compressionLevel: ENCODE_DEFAULTS.pngCompressionLevel, adaptiveFiltering: false }).toBuffer();
   if (format === 'jpeg') return img.jpeg({ quality, mozjpeg: false }).toBuffer();
   return img.webp({ quality }).toBuffer();
 }

@@ -3,6 +3,7 @@
  * a GPU, Dawn's OpenGL ES backend on Mesa's llvmpipe (surfaceless EGL); with a GPU, Vulkan.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { RenderError } from '../core/errors.js';
 
 /** Which Dawn backend to use; `auto` tries Vulkan on a hardware adapter, then OpenGL ES. */
@@ -40,8 +41,21 @@ const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aa
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
+/**
+ * llvmpipe's rasteriser threads when LP_NUM_THREADS is not set: one per core (llvmpipe's own default),
+ * but at least four. On two cores four threads render 224² frames 5-10% faster (one object) and 10-19%
+ * (five objects) than two: a frame is only 16 tiles of 64x64, of very unequal cost (sky against an
+ * object), and spare threads keep both cores busy while one thread finishes an expensive tile.
+ * Rasterised pixels do not depend on the thread count.
+ */
+export function llvmpipeThreads(cores = availableParallelism()): number {
+  return Math.min(16, Math.max(4, cores));
+}
+
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
+  // Read by Mesa when the adapter opens its screen (lavapipe, Vulkan's CPU driver, reads it too).
+  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
   const gpu = d.create([`backend=${backend}`]);
   let adapter: GPUAdapter | null = null;
   try {
