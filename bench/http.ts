@@ -78,8 +78,11 @@ async function post(path: string, body: unknown, accept = 'application/json'): P
   return bytes;
 }
 
-// Warm up at both sizes (the first renders of a class build its geometry and pipelines).
-for (const side of [64, 224]) for (let s = 0; s < SEEDS; s++) await post('/v1/render', renderSpec(side, s));
+// Warm up at both sizes (the first renders of a class build its geometry and pipelines), eight requests
+// at a time so that every renderer worker of a pool gets its share.
+for (const side of [64, 224]) {
+  for (let s = 0; s < SEEDS; s += 8) await Promise.all(Array.from({ length: Math.min(8, SEEDS - s) }, (_, k) => post('/v1/render', renderSpec(side, s + k))));
+}
 
 const configs = [64, 224].flatMap((side) => ['application/json', 'image/png'].flatMap((accept) => [1, 8, 32].map((connections) => ({ side, accept, connections }))));
 const runs = configs.map(() => [] as CannonResult[]);

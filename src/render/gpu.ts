@@ -44,8 +44,8 @@ const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 /**
  * llvmpipe's rasteriser threads when LP_NUM_THREADS is not set: one per core (llvmpipe's own default),
  * but at least four. On two cores four threads render 224² frames 5-10% faster (one object) and 10-19%
- * (five objects) than two: a frame is only 16 tiles of 64x64, of very unequal cost (sky against an
- * object), and spare threads keep both cores busy while one thread finishes an expensive tile.
+ * (five objects) than two (measured; why is our reading: a frame is only 16 tiles of 64x64 of very
+ * unequal cost, sky against an object, and more threads than cores keep both busy to the frame's end).
  * Rasterised pixels do not depend on the thread count.
  */
 export function llvmpipeThreads(cores = availableParallelism()): number {
