@@ -261,9 +261,10 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       void task.finally(() => pending.delete(task));
       if (pending.size >= opts.pipelineDepth) await Promise.race(pending);
     }
-    await Promise.all(pending);
   } finally {
-    await Promise.allSettled(pending); // a render failure leaves tasks in flight: they still write to the journal
+    // Every task settles before the journal closes, also when a render failed with tasks in flight
+    // (they still write to it). Tasks never reject: they record the first error in `failure`.
+    await Promise.allSettled(pending);
     closeSync(journal);
   }
   if (failure) throw failure;

@@ -54,8 +54,6 @@ export function llvmpipeThreads(cores = availableParallelism()): number {
 
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
-  // Read by Mesa when the adapter opens its screen (lavapipe, Vulkan's CPU driver, reads it too).
-  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
   const gpu = d.create([`backend=${backend}`]);
   let adapter: GPUAdapter | null = null;
   try {
@@ -80,6 +78,8 @@ async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requ
  */
 export async function openGpu(backend: Backend = 'auto'): Promise<GpuHandle> {
   const d = await loadDawn();
+  // Read by Mesa when an adapter opens its screen (llvmpipe; lavapipe, Vulkan's CPU driver, too).
+  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
   const hasVulkanLoader = VULKAN_LOADERS.some((p) => existsSync(p));
   if (backend === 'vulkan' || (backend === 'auto' && hasVulkanLoader)) {
     const handle = await tryBackend(d, 'vulkan', backend === 'auto');

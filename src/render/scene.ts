@@ -486,8 +486,7 @@ export class Stage {
    */
   constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, softShadows = false) {
     const sun = this.sun;
-    sun.castShadow = true;
-    sun.shadow.mapSize.set(shadowMapSize, shadowMapSize);
+    sun.castShadow = true; // its map is sized per sample (shadowMapSizeFor)
     sun.shadow.bias = -0.001;
     sun.shadow.normalBias = 0.03;
     if (softShadows) (sun.shadow as THREE.LightShadow & { filterNode?: unknown }).filterNode = fourTapShadowFilter;

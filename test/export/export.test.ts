@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createAssetLibrary } from '../../src/assets/library.js';
 import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js';
 import { parseSpec } from '../../src/spec/schema.js';
-import { exportDataset } from '../../src/export/export.js';
+import { exportDataset, PROGRESS_DIR } from '../../src/export/export.js';
 import { OutputError } from '../../src/core/errors.js';
 import { fileTree } from '../helpers.js';
 
@@ -126,4 +126,20 @@ test('jpeg and webp formats', async (t) => {
     const bytes = await readFile(join(dir, format, rec.file));
     t.is(bytes.subarray(0, magic.length / 2).toString('hex'), magic, `${format} file starts with its magic bytes`);
   }
+});
+
+test('a render failing mid-export: the error comes out, every image on disk is journaled, resume finishes the same dataset', async (t) => {
+  const dir = await tmp();
+  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'clean') });
+  const failing: SceneRenderer = {
+    ...renderer,
+    render: (desc, options) => (desc.index === 8 ? Promise.reject(new Error('boom at 8')) : renderer.render(desc, options)),
+  };
+  await t.throwsAsync(exportDataset({ spec: tiny, catalog, renderer: failing, out: join(dir, 'cut') }), { message: 'boom at 8' });
+  const journal = (await readFile(join(dir, 'cut', PROGRESS_DIR, 'journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const images = Object.keys(await fileTree(join(dir, 'cut'))).filter((f) => f.startsWith('images/')).sort();
+  t.deepEqual(journal.map((e) => e.record.file).sort(), images, 'the journal names exactly the images written');
+  const r = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
+  t.is(r.skipped, images.length);
+  t.deepEqual(await fileTree(join(dir, 'cut')), await fileTree(join(dir, 'clean')));
 });
