@@ -8,6 +8,7 @@
  */
 import * as THREE from 'three/webgpu';
 import { vec4, float, uniform, positionView, normalView } from 'three/tsl';
+import type { Readback } from './readback.js';
 import type { LabelSet, ObjectLabel, CameraLabel, LabelPass } from '../labels/types.js';
 
 /** A label material's identity: what it writes to the id channels. */
@@ -99,7 +100,7 @@ export class LabelRenderer {
   private readonly idBackground = idMaterial();
   private readonly solo = new THREE.Scene();
 
-  constructor(private readonly renderer: THREE.WebGPURenderer) {}
+  constructor(private readonly renderer: THREE.WebGPURenderer, private readonly readback: Readback) {}
 
   private materialFor(slot: number, ids: boolean): LabelMaterial {
     const list = ids ? this.idMaterials : this.objectMaterials;
@@ -131,7 +132,7 @@ export class LabelRenderer {
     r.setRenderTarget(target);
     r.setClearColor(0x000000, 0);
     r.render(scene, camera);
-    const px = (await r.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Float32Array | Uint8Array;
+    const px = await this.readback.read(target);
     r.setRenderTarget(null);
     r.setOutputRenderTarget(prevOutput);
     r.setClearColor(prevClear, prevAlpha);

@@ -9,6 +9,7 @@ import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
 import { LabelRenderer } from './labels.js';
+import { Readback } from './readback.js';
 import type { LabelPass, LabelSet } from '../labels/types.js';
 import { context, renderOutput } from 'three/tsl';
 
@@ -110,6 +111,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   let target: THREE_NS.RenderTarget | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   let labelRenderer: LabelRenderer | null = null;
+  const readback = new Readback(renderer, gpu.device);
   let disposed = false;
 
   async function renderNow(desc: SceneDescription, options: FrameOptions): Promise<Frame> {
@@ -132,10 +134,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
         renderer.contextNode = plainContext;
         renderer.setRenderTarget(null);
       }
-      const pixels = (await renderer.readRenderTargetPixelsAsync(target, 0, 0, w, h)) as Uint8Array;
+      const pixels = (await readback.read(target)) as Uint8Array;
       const frame: Frame = { width: w, height: h, rgba: pixels };
       if (options.labels && options.labels.length > 0) {
-        labelRenderer ??= new LabelRenderer(renderer);
+        labelRenderer ??= new LabelRenderer(renderer, readback);
         frame.labels = await labelRenderer.render({
           scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels,
           objects: built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex })),
@@ -163,6 +165,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       disposed = true;
       stage.dispose();
       labelRenderer?.dispose();
+      readback.dispose();
       target?.dispose();
       renderer.dispose();
       gpu.device.destroy();

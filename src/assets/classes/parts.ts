@@ -24,12 +24,37 @@ export function placementMatrix(p?: PartPlacement): THREE.Matrix4 {
   return m.compose(pos, q, s);
 }
 
-/** Merge geometries (indexed or not) that carry position, normal and uv into one indexed geometry. */
-export function mergeAll(geoms: THREE.BufferGeometry[]): THREE.BufferGeometry {
-  if (geoms.length === 1) return geoms[0];
+/**
+ * Shared unit primitives (never modified, never disposed): parts scale them through their placement
+ * instead of building each from scratch, which was most of the cost of building an object.
+ */
+const TEMPLATES = new Map<string, THREE.BufferGeometry>();
+const TEMPLATE_SET = new WeakSet<THREE.BufferGeometry>();
+function template(key: string, make: () => THREE.BufferGeometry): THREE.BufferGeometry {
+  let g = TEMPLATES.get(key);
+  if (!g) {
+    g = make();
+    TEMPLATES.set(key, g);
+    TEMPLATE_SET.add(g);
+  }
+  return g;
+}
+
+/** A part waiting to be merged: its geometry in its own frame and the matrix into the collector's frame. */
+export interface PlacedPart {
+  geometry: THREE.BufferGeometry;
+  matrix: THREE.Matrix4;
+}
+
+/**
+ * Merge parts that carry position (and normal, uv; zeros where missing) into one indexed geometry,
+ * transforming each by its matrix on the way (normals by the normal matrix, renormalised): the same
+ * arithmetic as three's BufferGeometry.applyMatrix4, in one pass. Non-template inputs are disposed.
+ */
+export function mergeAll(parts: readonly PlacedPart[]): THREE.BufferGeometry {
   let nv = 0;
   let ni = 0;
-  for (const g of geoms) {
+  for (const { geometry: g } of parts) {
     const n = g.getAttribute('position').count;
     nv += n;
     ni += g.index ? g.index.count : n;
@@ -38,37 +63,52 @@ export function mergeAll(geoms: THREE.BufferGeometry[]): THREE.BufferGeometry {
   const nor = new Float32Array(nv * 3);
   const uv = new Float32Array(nv * 2);
   const idx = nv > 65535 ? new Uint32Array(ni) : new Uint16Array(ni);
+  const nm = new THREE.Matrix3();
   let vo = 0;
   let io = 0;
-  for (const g of geoms) {
+  for (const { geometry: g, matrix } of parts) {
     const p = g.getAttribute('position');
     const n = g.getAttribute('normal');
     const t = g.getAttribute('uv');
     const c = p.count;
+    const e = matrix.elements;
     for (let i = 0; i < c; i++) {
-      pos[(vo + i) * 3] = p.getX(i);
-      pos[(vo + i) * 3 + 1] = p.getY(i);
-      pos[(vo + i) * 3 + 2] = p.getZ(i);
-      if (n) {
-        nor[(vo + i) * 3] = n.getX(i);
-        nor[(vo + i) * 3 + 1] = n.getY(i);
-        nor[(vo + i) * 3 + 2] = n.getZ(i);
-      }
-      if (t) {
-        uv[(vo + i) * 2] = t.getX(i);
-        uv[(vo + i) * 2 + 1] = t.getY(i);
+      const x = p.getX(i), y = p.getY(i), z = p.getZ(i);
+      const w = 1 / (e[3] * x + e[7] * y + e[11] * z + e[15]);
+      const o = (vo + i) * 3;
+      pos[o] = (e[0] * x + e[4] * y + e[8] * z + e[12]) * w;
+      pos[o + 1] = (e[1] * x + e[5] * y + e[9] * z + e[13]) * w;
+      pos[o + 2] = (e[2] * x + e[6] * y + e[10] * z + e[14]) * w;
+    }
+    if (n) {
+      const m = nm.getNormalMatrix(matrix).elements;
+      for (let i = 0; i < c; i++) {
+        const x = n.getX(i), y = n.getY(i), z = n.getZ(i);
+        const nx = m[0] * x + m[3] * y + m[6] * z;
+        const ny = m[1] * x + m[4] * y + m[7] * z;
+        const nz = m[2] * x + m[5] * y + m[8] * z;
+        const s = 1 / (Math.sqrt(nx * nx + ny * ny + nz * nz) || 1);
+        const o = (vo + i) * 3;
+        nor[o] = nx * s;
+        nor[o + 1] = ny * s;
+        nor[o + 2] = nz * s;
       }
     }
+    if (t) {
+      if (t instanceof THREE.BufferAttribute && t.itemSize === 2 && t.array instanceof Float32Array) uv.set(t.array.subarray(0, c * 2), vo * 2);
+      else for (let i = 0; i < c; i++) { uv[(vo + i) * 2] = t.getX(i); uv[(vo + i) * 2 + 1] = t.getY(i); }
+    }
     if (g.index) {
-      const gi = g.index;
-      for (let i = 0; i < gi.count; i++) idx[io + i] = gi.getX(i) + vo;
-      io += gi.count;
+      const gi = g.index.array;
+      const count = g.index.count;
+      for (let i = 0; i < count; i++) idx[io + i] = gi[i] + vo;
+      io += count;
     } else {
       for (let i = 0; i < c; i++) idx[io + i] = vo + i;
       io += c;
     }
     vo += c;
-    g.dispose();
+    if (!TEMPLATE_SET.has(g)) g.dispose();
   }
   const out = new THREE.BufferGeometry();
   out.setAttribute('position', new THREE.BufferAttribute(pos, 3));
@@ -83,11 +123,11 @@ export function mergeAll(geoms: THREE.BufferGeometry[]): THREE.BufferGeometry {
  * flush(). sub() opens a nested frame that shares the same store.
  */
 export class Parts {
-  private readonly store: Map<THREE.Material, THREE.BufferGeometry[]>;
+  private readonly store: Map<THREE.Material, PlacedPart[]>;
   private readonly palette: { rgb: [number, number, number]; metalness: number; material: THREE.Material }[];
   private readonly frame: THREE.Matrix4;
   constructor(
-    private readonly b: PartBuilder, frame?: THREE.Matrix4, store?: Map<THREE.Material, THREE.BufferGeometry[]>,
+    private readonly b: PartBuilder, frame?: THREE.Matrix4, store?: Map<THREE.Material, PlacedPart[]>,
     palette?: { rgb: [number, number, number]; metalness: number; material: THREE.Material }[],
   ) {
     this.frame = frame ?? new THREE.Matrix4();
@@ -120,17 +160,18 @@ export class Parts {
   sub(p: PartPlacement): Parts {
     return new Parts(this.b, this.frame.clone().multiply(placementMatrix(p)), this.store, this.palette);
   }
+  /** Add `geometry` (owned from now on, unless a shared template), placed by `p` in this frame; transformed when merged. */
   add(geometry: THREE.BufferGeometry, material: THREE.Material, p?: PartPlacement): this {
-    geometry.applyMatrix4(this.frame.clone().multiply(placementMatrix(p)));
     let list = this.store.get(material);
     if (!list) this.store.set(material, (list = []));
-    list.push(geometry);
+    list.push({ geometry, matrix: this.frame.clone().multiply(placementMatrix(p)) });
     return this;
   }
   /** Ellipsoid centred at `at` with semi-axes `r`, optionally rotated (degrees). */
   ell(material: THREE.Material, at: V3, r: V3 | number, seg = 16, rot?: V3): this {
-    const g = new THREE.SphereGeometry(1, seg, Math.max(6, Math.round(seg * 0.6)));
-    return this.add(g, material, { at, rot, scale: typeof r === 'number' ? r : r });
+    const rings = Math.max(6, Math.round(seg * 0.6));
+    const g = template(`sphere:${seg}:${rings}`, () => new THREE.SphereGeometry(1, seg, rings));
+    return this.add(g, material, { at, rot, scale: r });
   }
   /** Capsule between two points. */
   rod(material: THREE.Material, from: V3, to: V3, r: number, seg = 10): this {
@@ -140,10 +181,15 @@ export class Parts {
   /** Cylinder (or truncated cone, r0 at `from`, r1 at `to`) between two points. */
   cyl(material: THREE.Material, from: V3, to: V3, r0: number, r1 = r0, seg = 12, open = false): this {
     const { len, place } = between(from, to);
-    return this.add(new THREE.CylinderGeometry(r1, r0, Math.max(1e-4, len), seg, 1, open), material, place);
+    const h = Math.max(1e-4, len);
+    // A straight cylinder is a unit one scaled (its normals stay radial); a cone's normals depend on its slope.
+    if (r0 === r1 && r0 > 0) return this.add(template(`cylinder:${seg}:${open}`, () => new THREE.CylinderGeometry(1, 1, 1, seg, 1, open)), material, { ...place, scale: [r0, h, r0] });
+    return this.add(new THREE.CylinderGeometry(r1, r0, h, seg, 1, open), material, place);
   }
   /** Box centred at `at` with size `s`. */
   box(material: THREE.Material, at: V3, s: V3, rot?: V3): this {
+    // A unit box scaled (a flat side would make the normal matrix singular: build that one as it is).
+    if (s[0] > 0 && s[1] > 0 && s[2] > 0) return this.add(template('box', () => new THREE.BoxGeometry(1, 1, 1)), material, { at, rot, scale: s });
     return this.add(new THREE.BoxGeometry(s[0], s[1], s[2]), material, { at, rot });
   }
   /** A flat profile in the xy plane extruded `depth` along z, centred on z = `z`. */

@@ -1,0 +1,61 @@
+/**
+ * Render-target readback through one kept mappable buffer per target size, instead of three's
+ * readRenderTargetPixelsAsync, which creates (and zero-fills) a new buffer for every call: on Dawn's
+ * OpenGL ES backend that creation was about 5% of a 224x224 frame.
+ */
+import * as THREE from 'three/webgpu';
+import { RenderError } from '../core/errors.js';
+
+/** Bytes per texel of the render-target kinds the renderer reads back. */
+function texelBytes(texture: THREE.Texture): { bytes: number; float: boolean } {
+  if (texture.format !== THREE.RGBAFormat) throw new RenderError(`readback: only RGBA targets are read back, got format ${texture.format}`);
+  if (texture.type === THREE.UnsignedByteType) return { bytes: 4, float: false };
+  if (texture.type === THREE.FloatType) return { bytes: 16, float: true };
+  throw new RenderError(`readback: only 8-bit and float RGBA targets are read back, got type ${texture.type}`);
+}
+
+/** Rows of a texture-to-buffer copy are padded to this many bytes (WebGPU's rule). */
+const ROW_ALIGN = 256;
+
+/** Reads render targets back with one mappable buffer per distinct byte size, kept between calls. Not re-entrant: one read at a time. */
+export class Readback {
+  private readonly buffers = new Map<number, GPUBuffer>();
+
+  constructor(private readonly renderer: THREE.WebGPURenderer, private readonly device: GPUDevice) {}
+
+  /** The pixels of `target` (already rendered), rows top-down as three returns them: Uint8Array or Float32Array. */
+  async read(target: THREE.RenderTarget): Promise<Uint8Array | Float32Array> {
+    const { width: w, height: h } = target;
+    const { bytes, float } = texelBytes(target.texture);
+    const backend = (this.renderer as unknown as { backend: { get(o: object): { texture?: GPUTexture } } }).backend;
+    const texture = backend.get(target.texture).texture;
+    if (!texture) throw new RenderError('readback: the target has no GPU texture yet (render into it first)');
+    const rowBytes = w * bytes;
+    const paddedRow = Math.ceil(rowBytes / ROW_ALIGN) * ROW_ALIGN;
+    const size = paddedRow * h;
+    let buffer = this.buffers.get(size);
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      this.buffers.set(size, buffer);
+    }
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow: paddedRow }, { width: w, height: h });
+    this.device.queue.submit([encoder.finish()]);
+    await buffer.mapAsync(GPUMapMode.READ);
+    try {
+      const padded = new Uint8Array(buffer.getMappedRange());
+      const out = new Uint8Array(rowBytes * h);
+      if (paddedRow === rowBytes) out.set(padded);
+      else for (let row = 0; row < h; row++) out.set(padded.subarray(row * paddedRow, row * paddedRow + rowBytes), row * rowBytes);
+      return float ? new Float32Array(out.buffer) : out;
+    } finally {
+      buffer.unmap();
+    }
+  }
+
+  /** Free the kept buffers. */
+  dispose(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.buffers.clear();
+  }
+}
