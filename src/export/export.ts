@@ -15,7 +15,7 @@ import { mkdir, readFile, rm, readdir } from 'node:fs/promises';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputError } from '../core/errors.js';
-import { writeFileAtomic, writeFileAtomicSync, exists, isNonEmptyDir, removeTempFiles } from '../core/fs.js';
+import { writeFileAtomic, exists, isNonEmptyDir, removeTempFiles } from '../core/fs.js';
 import { progressOf, type Progress } from '../core/progress.js';
 import { codeVersions } from '../core/version.js';
 import type { Spec } from '../spec/schema.js';
@@ -24,7 +24,8 @@ import { planSampling, shardRange, type SamplingPlan } from '../spec/sample.js';
 import { renderSample } from '../render/render-sample.js';
 import type { Frame, SceneRenderer } from '../render/renderer.js';
 import type { LabelSet } from '../labels/types.js';
-import { encodeImage, IMAGE_EXTENSIONS } from './encode.js';
+import { encodeImage, ENCODE_DEFAULTS, IMAGE_EXTENSIONS } from './encode.js';
+import { SampleWriter } from './sample-writer.js';
 import { makeRecord, csvHeader, csvRow, recordFiles, type FileRef, type LabelFileKind, type SampleRecord } from './records.js';
 import { encodeLabelFiles, labelFileName, recordLabels } from './label-files.js';
 import { cocoAnnotations, cocoCategories, cocoDocument, cocoText, COCO_FILE, type CocoAnnotation, type CocoImage } from './coco.js';
@@ -186,11 +187,11 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   }
   const entries = prepared.entries;
   const skipped = entries.size;
-  // The per-sample files and journal lines are written synchronously: each is small, and on the thread
-  // pool a file costs five round trips and about six times the CPU (see writeFileAtomicSync).
+  // The per-sample files are encoded (PNG) and written on a worker thread (sample-writer.ts), off the
+  // render loop; the journal lines are written here, synchronously, once a sample's files are on disk.
   const journal = openSync(join(out, PROGRESS_DIR, JOURNAL), 'a');
   if (prepared.cutLine) writeSync(journal, '\n'); // so the next entry starts on a line of its own
-  const dirs = new Set<string>();
+  const writer = new SampleWriter();
   const ext = IMAGE_EXTENSIONS[opts.spec.format];
   let rendered = 0;
   let failure: unknown = null;
@@ -236,19 +237,25 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       const { desc, frame } = sample;
       const labels = (frame as Frame & { labels?: LabelSet }).labels;
       const task = (async () => {
-        const [image, labelFiles] = await Promise.all([
-          encodeImage(frame.rgba, frame.width, frame.height, opts.spec.format, opts.spec.quality),
+        const file = `images/${desc.objects[0].class}/${desc.id}.${ext}`;
+        const imagePath = layout.files ? join(out, file) : null;
+        const [encoded, labelFiles] = await Promise.all([
+          opts.spec.format === 'png'
+            ? writer.png(frame.rgba, frame.width, frame.height, ENCODE_DEFAULTS.pngCompressionLevel, imagePath)
+            : encodeImage(frame.rgba, frame.width, frame.height, opts.spec.format, opts.spec.quality).then(async (bytes) => {
+              if (imagePath) await writer.file(imagePath, bytes);
+              return { bytes, sha256: sha256(bytes) };
+            }),
           labels ? encodeLabelFiles(labels) : [],
         ]);
-        const file = `images/${desc.objects[0].class}/${desc.id}.${ext}`;
+        const image = encoded.bytes;
         const refs: Partial<Record<LabelFileKind, FileRef>> = {};
         for (const f of labelFiles) refs[f.kind] = { file: `labels/${labelFileName(desc.id, f.kind)}`, ...digestOf(f.bytes) };
-        const record = makeRecord(desc, file, sha256(image), image.length, labels ? recordLabels(labels, refs) : undefined, sample);
-        if (layout.files) {
-          writeFileAtomicSync(join(out, file), image, dirs);
-          for (const f of labelFiles) writeFileAtomicSync(join(out, refs[f.kind]!.file), f.bytes, dirs);
-        }
-        if (layout.tar) writeFileAtomicSync(fragmentPath(out, desc.id), sampleTarFragment(record, image, labelFiles), dirs);
+        const record = makeRecord(desc, file, encoded.sha256, image.length, labels ? recordLabels(labels, refs) : undefined, sample);
+        const writes: Promise<void>[] = [];
+        if (layout.files) for (const f of labelFiles) writes.push(writer.file(join(out, refs[f.kind]!.file), f.bytes));
+        if (layout.tar) writes.push(writer.file(fragmentPath(out, desc.id), sampleTarFragment(record, image, labelFiles)));
+        await Promise.all(writes);
         const entry: JournalEntry = { record, annotations: layout.coco ? cocoAnnotations(index, labels) : [] };
         writeSync(journal, `${JSON.stringify(entry)}\n`);
         entries.set(index, entry);
@@ -266,6 +273,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     // (they still write to it). Tasks never reject: they record the first error in `failure`.
     await Promise.allSettled(pending);
     closeSync(journal);
+    await writer.close();
   }
   if (failure) throw failure;
   if (opts.signal?.aborted) {

@@ -5,7 +5,7 @@
  * compression, so these are written here: IHDR, one zlib IDAT of unfiltered rows, IEND. Same input,
  * same bytes.
  */
-import { deflate, constants } from 'node:zlib';
+import { deflate, deflateSync, constants } from 'node:zlib';
 import { promisify } from 'node:util';
 
 const deflateAsync = promisify(deflate);
@@ -79,9 +79,19 @@ export async function encodePng(kind: PngKind, pixels: Uint8Array | Uint16Array,
  * @throws RangeError when the pixel count does not match width x height x 4, or level is not 1-9.
  */
 export async function encodeRgbaAsRgbPng(rgba: Uint8Array, width: number, height: number, level: number): Promise<Buffer> {
+  checkRgba(rgba, width, height, level);
+  return pngFile(width, height, 8, 2, rgbScanlines(rgba, width, height), level);
+}
+
+/** encodeRgbaAsRgbPng on the calling thread (for a worker thread that encodes off the render loop); the same bytes. */
+export function encodeRgbaAsRgbPngSync(rgba: Uint8Array, width: number, height: number, level: number): Buffer {
+  checkRgba(rgba, width, height, level);
+  return pngChunks(width, height, 8, 2, deflateSync(rgbScanlines(rgba, width, height), { level, strategy: constants.Z_DEFAULT_STRATEGY }));
+}
+
+function checkRgba(rgba: Uint8Array, width: number, height: number, level: number): void {
   if (rgba.length !== width * height * 4) throw new RangeError(`png rgb from rgba: expected ${width}x${height}x4 = ${width * height * 4} bytes, got ${rgba.length}`);
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`png level: expected an integer in [1, 9], got ${level}`);
-  return pngFile(width, height, 8, 2, rgbScanlines(rgba, width, height), level);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -118,10 +128,14 @@ export function rgbScanlines(rgba: Uint8Array, width: number, height: number): B
 
 /** A PNG file of scanlines `raw` (filter bytes included): signature, IHDR, one IDAT, IEND. */
 async function pngFile(width: number, height: number, bitDepth: number, colorType: number, raw: Buffer, level: number): Promise<Buffer> {
+  return pngChunks(width, height, bitDepth, colorType, await deflateAsync(raw, { level, strategy: constants.Z_DEFAULT_STRATEGY }));
+}
+
+/** The PNG file around deflated scanlines `idat`. */
+function pngChunks(width: number, height: number, bitDepth: number, colorType: number, idat: Uint8Array): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([bitDepth, colorType, 0, 0, 0], 8);
-  const idat = await deflateAsync(raw, { level, strategy: constants.Z_DEFAULT_STRATEGY });
   return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
 }

@@ -1,0 +1,76 @@
+/**
+ * Encoding and writing an export's per-sample files on a worker thread. On the CPU path the render
+ * loop's main thread and llvmpipe's rasteriser take turns (llvmpipe finishes each pass before the
+ * main thread goes on), so work on the main thread adds to every frame, while a worker thread runs in
+ * the gaps. The PNG encoder's scanline packing, zlib's stream set-up and the synchronous
+ * temp-file-and-rename were about a tenth of the main thread's time in an export at 224².
+ */
+import { Worker } from 'node:worker_threads';
+import type { WriterReply, WriterRequest } from './sample-writer-worker.js';
+
+/** A request without its id (one type per operation). */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve: (r: WriterReply) => void; reject: (e: Error) => void };
+
+/** A worker thread that encodes PNGs and writes files atomically, answering in request order. */
+export class SampleWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  private failed: Error | null = null;
+
+  constructor() {
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const url = new URL(`./sample-writer-worker.${ext}`, import.meta.url);
+    // Run from TypeScript sources (tests, `npm run` scripts), the thread registers tsx itself: worker
+    // threads do not inherit the `--import tsx` loader.
+    this.worker = ext === 'js' ? new Worker(url)
+      : new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, { eval: true });
+    this.worker.on('message', (r: WriterReply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (r.error !== undefined) p.reject(new Error(r.error));
+      else p.resolve(r);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`the sample writer thread exited with code ${code}`)));
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private request(req: Unnumbered<WriterRequest>, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  /**
+   * Encode RGBA pixels as an RGB PNG at zlib `level` (the bytes encodeRgbaAsRgbPng gives) and write it
+   * to `path` (null: only encode). The pixels are handed over to the worker: `rgba` is unusable after
+   * the call when it is the whole of its buffer.
+   */
+  async png(rgba: Uint8Array, width: number, height: number, level: number, path: string | null): Promise<{ bytes: Buffer; sha256: string }> {
+    const own = rgba.byteOffset === 0 && rgba.byteLength === rgba.buffer.byteLength && rgba.buffer instanceof ArrayBuffer;
+    const r = await this.request({ op: 'png', rgba, width, height, level, path }, own ? [rgba.buffer as ArrayBuffer] : []);
+    return { bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), sha256: r.sha256! };
+  }
+
+  /** Write `data` to `path` atomically (temp file + rename), making its folder when needed. */
+  async file(path: string, data: Uint8Array | string): Promise<void> {
+    await this.request({ op: 'file', path, data });
+  }
+
+  /** Stop the thread; requests still pending are rejected. */
+  async close(): Promise<void> {
+    this.failed ??= new Error('the sample writer was closed');
+    await this.worker.terminate();
+  }
+}
