@@ -26,10 +26,13 @@ export class SampleWriter {
     // threads do not inherit the `--import tsx` loader.
     this.worker = ext === 'js' ? new Worker(url)
       : new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, { eval: true });
+    // The thread keeps the process alive only while it has work (a long-lived shared writer must not).
+    this.worker.unref();
     this.worker.on('message', (r: WriterReply) => {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (r.error !== undefined) p.reject(new Error(r.error));
       else p.resolve(r);
     });
@@ -47,6 +50,7 @@ export class SampleWriter {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.next++;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id }, transfer);
     });
@@ -54,11 +58,11 @@ export class SampleWriter {
 
   /**
    * Encode RGBA pixels as an RGB PNG at zlib `level` (the bytes encodeRgbaAsRgbPng gives) and write it
-   * to `path` (null: only encode). The pixels are handed over to the worker: `rgba` is unusable after
-   * the call when it is the whole of its buffer.
+   * to `path` (null: only encode). With `handOver` (the default) the pixels move to the worker without a
+   * copy and `rgba` is unusable after the call when it is the whole of its buffer; without, they are copied.
    */
-  async png(rgba: Uint8Array, width: number, height: number, level: number, path: string | null): Promise<{ bytes: Buffer; sha256: string }> {
-    const own = rgba.byteOffset === 0 && rgba.byteLength === rgba.buffer.byteLength && rgba.buffer instanceof ArrayBuffer;
+  async png(rgba: Uint8Array, width: number, height: number, level: number, path: string | null, handOver = true): Promise<{ bytes: Buffer; sha256: string }> {
+    const own = handOver && rgba.byteOffset === 0 && rgba.byteLength === rgba.buffer.byteLength && rgba.buffer instanceof ArrayBuffer;
     const r = await this.request({ op: 'png', rgba, width, height, level, path }, own ? [rgba.buffer as ArrayBuffer] : []);
     return { bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), sha256: r.sha256! };
   }

@@ -9,7 +9,8 @@ import { inOrder } from '../core/ordered.js';
 import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { SamplingPlan } from '../spec/sample.js';
 import type { Spec } from '../spec/schema.js';
-import { encodeImage, IMAGE_EXTENSIONS, type ImageFormat } from '../export/encode.js';
+import { encodeImage, ENCODE_DEFAULTS, IMAGE_EXTENSIONS, type ImageFormat } from '../export/encode.js';
+import { SampleWriter } from '../export/sample-writer.js';
 import { makeRecord, type FileRef, type LabelFileKind, type SampleRecord } from '../export/records.js';
 import { encodeLabelFiles, labelFileName, recordLabels, type LabelFile } from '../export/label-files.js';
 import { digestOf, sha256 } from '../export/manifest.js';
@@ -27,17 +28,30 @@ export interface EncodedSample {
   labelFiles: LabelFile[];
 }
 
+let sharedWriter: SampleWriter | null = null;
+/**
+ * The process's PNG encoding thread, started on first use: the server's main thread also runs the
+ * renderer, which it shares with llvmpipe turn by turn (see sample-writer.ts).
+ */
+function encoder(): SampleWriter {
+  sharedWriter ??= new SampleWriter();
+  return sharedWriter;
+}
+
 /** Encode a rendered sample's image as `format` and its label maps as PNG, and build its record. */
 export async function encodeSample(rendered: RenderedSample, spec: Spec, format: ImageFormat = spec.format): Promise<EncodedSample> {
   const { desc, frame } = rendered;
-  const [image, labelFiles] = await Promise.all([
-    encodeImage(frame.rgba, frame.width, frame.height, format, spec.quality),
+  const [encoded, labelFiles] = await Promise.all([
+    format === 'png'
+      ? encoder().png(frame.rgba, frame.width, frame.height, ENCODE_DEFAULTS.pngCompressionLevel, null, false)
+      : encodeImage(frame.rgba, frame.width, frame.height, format, spec.quality).then((bytes) => ({ bytes, sha256: sha256(bytes) })),
     frame.labels ? encodeLabelFiles(frame.labels) : Promise.resolve([] as LabelFile[]),
   ]);
+  const image = encoded.bytes;
   const refs: Partial<Record<LabelFileKind, FileRef>> = {};
   for (const f of labelFiles) refs[f.kind] = { file: labelFileName(desc.id, f.kind), ...digestOf(f.bytes) };
   const file = `${desc.id}.${IMAGE_EXTENSIONS[format]}`;
-  const record = makeRecord(desc, file, sha256(image), image.length, frame.labels ? recordLabels(frame.labels, refs) : undefined);
+  const record = makeRecord(desc, file, encoded.sha256, image.length, frame.labels ? recordLabels(frame.labels, refs) : undefined);
   return { rendered, record, image, format, labelFiles };
 }
 
