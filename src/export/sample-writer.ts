@@ -40,6 +40,11 @@ export class SampleWriter {
     this.worker.on('exit', (code) => this.fail(new Error(`the sample writer thread exited with code ${code}`)));
   }
 
+  /** False once the thread has exited or failed, or the writer was closed: every request then rejects. */
+  get alive(): boolean {
+    return this.failed === null;
+  }
+
   private fail(err: Error): void {
     this.failed ??= err;
     for (const p of this.pending.values()) p.reject(err);

@@ -30,11 +30,11 @@ export interface EncodedSample {
 
 let sharedWriter: SampleWriter | null = null;
 /**
- * The process's PNG encoding thread, started on first use: the server's main thread also runs the
- * renderer, which it shares with llvmpipe turn by turn (see sample-writer.ts).
+ * The process's PNG encoding thread, started on first use (and again if it ever died): the server's
+ * main thread also runs the renderer, which it shares with llvmpipe turn by turn (see sample-writer.ts).
  */
 function encoder(): SampleWriter {
-  sharedWriter ??= new SampleWriter();
+  if (!sharedWriter?.alive) sharedWriter = new SampleWriter();
   return sharedWriter;
 }
 

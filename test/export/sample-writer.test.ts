@@ -47,9 +47,11 @@ test('a failed write rejects with the reason and leaves no temp file; bad pixels
     await t.throwsAsync(writer.png(new Uint8Array(10), 4, 4, 4, join(dir, 'y.png')), { message: /expected 4x4x4 = 64 bytes, got 10/ });
     t.deepEqual((await readdir(dir)).sort(), ['blocker'], 'nothing written for the failures');
     t.is(await readFile(join(dir, 'blocker'), 'utf8'), 'a file where a folder should be');
+    t.true(writer.alive, 'failed requests do not stop the thread');
   } finally {
     await writer.close();
     await rm(dir, { recursive: true, force: true });
   }
+  t.false(writer.alive);
   await t.throwsAsync(writer.file(join(dir, 'z'), 'late'), { message: /closed/ });
 });
