@@ -45,7 +45,7 @@ function idMaterial(): LabelMaterial {
 }
 
 /** Most objects the ids-only pass can tell apart (ids 1..255 in an 8-bit channel). */
-const MAX_ID_OBJECTS = 255;
+export const MAX_ID_OBJECTS = 255;
 
 /** Whether `passes` needs more from the label render than instance ids (class ids, depth, normals). */
 function needsFullLabelRender(passes: readonly LabelPass[]): boolean {
@@ -87,6 +87,27 @@ export function boxesFromMask(mask: Uint8Array, width: number, height: number, i
   }
   const bbox = area.map((a, id) => (a > 0 ? [minX[id], minY[id], maxX[id] - minX[id] + 1, maxY[id] - minY[id] + 1] as [number, number, number, number] : null));
   return { bbox: bbox.slice(1), area: area.slice(1) };
+}
+
+/** Object labels from an instance mask (instance k + 1 is objects[k]): box, area, visibility (1 when visible unless given). */
+function objectLabels(mask: Uint8Array, w: number, h: number, objects: readonly { root: THREE.Object3D; class: string; label: number }[], visibility?: number[]): ObjectLabel[] {
+  const { bbox, area } = boxesFromMask(mask, w, h, objects.length);
+  return objects.map((o, k) => ({
+    instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k],
+    visibility: visibility ? visibility[k] : area[k] > 0 ? 1 : 0, objectToWorld: o.root.matrixWorld.toArray(),
+  } satisfies ObjectLabel));
+}
+
+/**
+ * Labels with each object's box and visible area from an RGBA8 image of instance ids (k + 1 in the
+ * red channel for objects[k], 0 elsewhere), as the renderer's colour pass writes them beside the
+ * image (FrameOptions.instanceAreas).
+ */
+export function instanceAreaLabels(ids: Uint8Array, camera: THREE.PerspectiveCamera, w: number, h: number, objects: readonly { root: THREE.Object3D; class: string; label: number }[]): LabelSet {
+  const n = w * h;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = ids[i * 4];
+  return { width: w, height: h, camera: cameraLabel(camera, w, h), objects: objectLabels(mask, w, h, objects) };
 }
 
 /** The label pass state kept by a renderer: materials, target, and a solo scene for visibility. */
@@ -207,14 +228,11 @@ export class LabelRenderer {
       if (passes.includes('depth')) labels.depth = depth;
       if (passes.includes('normals')) labels.normals = normals;
     }
-    const { bbox, area } = boxesFromMask(instanceMask, w, h, objects.length);
-    let visibility: number[] = area.map((a) => (a > 0 ? 1 : 0));
+    let visibility: number[] | undefined;
     if (passes.includes('visibility') && objects.length > 1) {
-      visibility = await this.visibility(objects, camera, w, h, area);
+      visibility = await this.visibility(objects, camera, w, h, boxesFromMask(instanceMask, w, h, objects.length).area);
     }
-    labels.objects = objects.map((o, k) => ({
-      instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k], visibility: visibility[k], objectToWorld: poses[k],
-    } satisfies ObjectLabel));
+    labels.objects = objectLabels(instanceMask, w, h, objects, visibility);
     return labels;
   }
 

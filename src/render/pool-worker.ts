@@ -19,7 +19,7 @@ export interface PoolWorkerData {
 
 /** A render request. */
 export type PoolRequest =
-  | { type: 'render'; id: number; desc: SceneDescription; labels: LabelPass[] | null }
+  | { type: 'render'; id: number; desc: SceneDescription; labels: LabelPass[] | null; instanceAreas?: boolean }
   /** Close the port: the worker exits by itself. */
   | { type: 'close' };
 
@@ -48,7 +48,7 @@ async function serve(data: PoolWorkerData): Promise<void> {
         void Promise.resolve(renderer.dispose()).finally(() => process.exit(0));
         return;
       }
-      renderer.render(m.desc, m.labels ? { labels: m.labels } : undefined).then(
+      renderer.render(m.desc, m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined).then(
         (frame) => send({ type: 'frame', id: m.id, frame }),
         (err: Error) => send({ type: 'error', id: m.id, name: err.name, message: err.message }),
       );

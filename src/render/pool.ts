@@ -114,7 +114,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
       slot.inFlight++;
       return new Promise<Frame>((resolve, reject) => {
         pending.set(id, { resolve, reject, slot });
-        const request: PoolRequest = { type: 'render', id, desc, labels: options?.labels ? [...options.labels] : null };
+        const request: PoolRequest = { type: 'render', id, desc, labels: options?.labels ? [...options.labels] : null, instanceAreas: options?.instanceAreas === true };
         slot.worker.send(request);
       });
     },

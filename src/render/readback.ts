@@ -24,11 +24,12 @@ export class Readback {
   constructor(private readonly renderer: THREE.WebGPURenderer, private readonly device: GPUDevice) {}
 
   /** The pixels of `target` (already rendered), rows top-down as three returns them: Uint8Array or Float32Array. */
-  async read(target: THREE.RenderTarget): Promise<Uint8Array | Float32Array> {
+  async read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
     const { width: w, height: h } = target;
-    const { bytes, float } = texelBytes(target.texture);
+    const source = target.textures[index];
+    const { bytes, float } = texelBytes(source);
     const backend = (this.renderer as unknown as { backend: { get(o: object): { texture?: GPUTexture } } }).backend;
-    const texture = backend.get(target.texture).texture;
+    const texture = backend.get(source).texture;
     if (!texture) throw new RenderError('readback: the target has no GPU texture yet (render into it first)');
     const rowBytes = w * bytes;
     const paddedRow = Math.ceil(rowBytes / ROW_ALIGN) * ROW_ALIGN;

@@ -32,8 +32,10 @@ export async function renderSample(renderer: SceneRenderer, plan: SamplingPlan, 
   for (let attempt = 0; attempt < MAX_LAYOUT_ATTEMPTS; attempt++) {
     const desc = describeSample(plan, index, attempt);
     const check = desc.objects.length > 1 && minVisiblePixels > 0;
-    const asked: LabelPass[] = check && !passes.includes('boxes') ? [...passes, 'boxes'] : [...passes];
-    const frame = await renderer.render(desc, asked.length > 0 ? { labels: asked } : undefined);
+    // The check counts each object's pixels: from label passes when some are asked anyway (boxes
+    // added), else from instance ids the colour pass writes beside the image (no second render).
+    const asked: LabelPass[] = check && passes.length > 0 && !passes.includes('boxes') ? [...passes, 'boxes'] : [...passes];
+    const frame = await renderer.render(desc, asked.length > 0 ? { labels: asked } : check ? { instanceAreas: true } : undefined);
     const worst = check && frame.labels ? Math.min(...frame.labels.objects.map((o) => o.area)) : Infinity;
     if (!best || worst > best.worst) best = { desc, frame, worst, attempts: attempt + 1 };
     else best.attempts = attempt + 1;

@@ -11,7 +11,8 @@ import { RenderError } from '../core/errors.js';
 import { LabelRenderer } from './labels.js';
 import { Readback } from './readback.js';
 import type { LabelPass, LabelSet } from '../labels/types.js';
-import { context, renderOutput } from 'three/tsl';
+import { context, renderOutput, mrt, output, uniform, vec4 } from 'three/tsl';
+import { instanceAreaLabels, MAX_ID_OBJECTS } from './labels.js';
 
 /** Options of createRenderer. */
 export interface RenderOptions {
@@ -47,6 +48,13 @@ export interface Frame {
 export interface FrameOptions {
   /** Label passes to render with the image (see LABEL_PASSES); none by default. */
   labels?: readonly LabelPass[];
+  /**
+   * Count each object's visible pixels in the image itself: the colour pass also writes instance ids
+   * into a second render target, instead of a separate label render. The frame then carries `labels`
+   * with each object's box and area (visibility 1 when any pixel shows), for the minimum-visible-pixels
+   * check. Ignored when `labels` are asked (their pass gives the same).
+   */
+  instanceAreas?: boolean;
 }
 
 /** A renderer bound to one GPU device and one asset library. */
@@ -66,6 +74,24 @@ export interface SceneRenderer {
   render(desc: SceneDescription, options?: FrameOptions): Promise<Frame>;
   /** Free the device and everything on it (a pool: resolves when its workers have exited). */
   dispose(): void | Promise<void>;
+}
+
+let noticeQuieted = false;
+/**
+ * On the OpenGL ES backend (compatibility mode) three applies each material's blending to every
+ * render target of an MRT and says so once per process. The instance ids the renderer writes beside
+ * the image have alpha 1, so normal blending keeps them exact and additive overlays (stars) add 0:
+ * the notice is expected, and dropped; every other message of three passes through.
+ */
+function quietMrtBlendingNotice(THREE: typeof THREE_NS): void {
+  if (noticeQuieted) return;
+  noticeQuieted = true;
+  const previous = THREE.getConsoleFunction();
+  THREE.setConsoleFunction((type: 'log' | 'warn' | 'error', message: string, ...rest: unknown[]) => {
+    if (type === 'warn' && message.includes('(MRT) blending configuration is not fully supported in compatibility mode')) return;
+    if (previous) previous(type, message, ...rest);
+    else console[type](message, ...rest);
+  });
 }
 
 /**
@@ -108,7 +134,14 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       return node;
     },
   });
+  // Instance ids beside the colour (FrameOptions.instanceAreas): every material also writes its mesh's
+  // instance (userData.synthInstance, 0 for the environment) into a second target. The colour entry
+  // is the same tone-mapped, sRGB output as outputContext's (an MRT replaces the context's output).
+  const instance = uniform(0).onObjectUpdate(({ object }) => (object?.userData.synthInstance as number | undefined) ?? 0);
+  const withIds = mrt({ output: renderOutput(output, renderer.toneMapping, renderer.outputColorSpace), ids: vec4(instance.div(255), 0, 0, 1) });
+  quietMrtBlendingNotice(THREE);
   let target: THREE_NS.RenderTarget | null = null;
+  let idTarget: THREE_NS.RenderTarget | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   let labelRenderer: LabelRenderer | null = null;
   const readback = new Readback(renderer, gpu.device);
@@ -118,21 +151,39 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     if (disposed) throw new RenderError('render: the renderer was disposed');
     try {
       const [w, h] = desc.resolution;
-      if (!target || target.width !== w || target.height !== h) {
-        target?.dispose();
-        // A plain rgba8unorm target: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
-        target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
+      const asked = options.labels && options.labels.length > 0;
+      const ids = !asked && options.instanceAreas === true && desc.objects.length <= MAX_ID_OBJECTS;
+      let frameTarget: THREE_NS.RenderTarget;
+      if (ids) {
+        if (!idTarget || idTarget.width !== w || idTarget.height !== h) {
+          idTarget?.dispose();
+          idTarget = new THREE.RenderTarget(w, h, { count: 2, type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
+          idTarget.textures[0].name = 'output';
+          idTarget.textures[1].name = 'ids';
+        }
+        frameTarget = idTarget;
+      } else {
+        if (!target || target.width !== w || target.height !== h) {
+          target?.dispose();
+          // A plain rgba8unorm target: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
+          target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
+        }
+        frameTarget = target;
       }
       const built = stage.set(desc);
       nodeFrame.update();
+      if (ids) built.forEach((b, k) => b.object.traverse((o) => { o.userData.synthInstance = k + 1; }));
       renderer.setOutputRenderTarget(null);
-      renderer.setRenderTarget(target);
+      renderer.setRenderTarget(frameTarget);
+      renderer.setMRT(ids ? withIds : null);
       renderer.contextNode = outputContext;
       try {
         renderer.render(stage.scene, stage.camera);
       } finally {
         renderer.contextNode = plainContext;
+        renderer.setMRT(null);
         renderer.setRenderTarget(null);
+        if (ids) built.forEach((b) => b.object.traverse((o) => { delete o.userData.synthInstance; }));
       }
       // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
       // finished every pass before it, so one wait covers both frames (8-9% of a five-object sample
@@ -146,7 +197,11 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
           isSky: (mesh) => mesh.userData.labelSky === true,
         });
       }
-      const pixels = (await readback.read(target)) as Uint8Array;
+      const pixels = (await readback.read(frameTarget)) as Uint8Array;
+      if (ids) {
+        labels = instanceAreaLabels((await readback.read(frameTarget, 1)) as Uint8Array, stage.camera, w, h,
+          built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex })));
+      }
       const frame: Frame = { width: w, height: h, rgba: pixels };
       if (labels) frame.labels = labels;
       return frame;
@@ -172,6 +227,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       labelRenderer?.dispose();
       readback.dispose();
       target?.dispose();
+      idTarget?.dispose();
       renderer.dispose();
       gpu.device.destroy();
     },

@@ -40,3 +40,28 @@ test('relations and caption come with every sample', async (t) => {
   t.regex(s.caption, /^an? (red|blue) (cube|torus) .*(cube|torus) on grass$/);
   t.is(s.relations.left.length, 2);
 });
+
+test('instance areas written beside the image: the image is the plain render\'s, areas and boxes match the label pass', async (t) => {
+  const plan = crowded(60);
+  for (let i = 0; i < plan.count; i++) {
+    const desc = (await renderSample(renderer, plan, i, [], 0)).desc;
+    const plain = await renderer.render(desc);
+    const withIds = await renderer.render(desc, { instanceAreas: true });
+    const labelled = await renderer.render(desc, { labels: ['boxes'] });
+    t.deepEqual(withIds.rgba, plain.rgba, `sample ${i}: same image bytes`);
+    t.is(plain.labels, undefined);
+    const a = withIds.labels!.objects;
+    const b = labelled.labels!.objects;
+    t.is(a.length, desc.objects.length);
+    for (const [k, o] of a.entries()) {
+      t.is(o.instance, k + 1);
+      t.is(o.class, b[k].class);
+      // The label pass draws objects double-sided; the colour pass with each material's own sides.
+      t.true(Math.abs(o.area - b[k].area) <= Math.max(3, 0.03 * b[k].area), `sample ${i} object ${k}: area ${o.area} vs ${b[k].area}`);
+      if (b[k].area > 20) t.true(o.bbox!.every((v, j) => Math.abs(v - b[k].bbox![j]) <= 1), `sample ${i} object ${k}: box ${o.bbox} vs ${b[k].bbox}`);
+    }
+    t.true(a.reduce((s, o) => s + o.area, 0) <= 64 * 64);
+  }
+  const asked = await renderer.render((await renderSample(renderer, plan, 0, [], 0)).desc, { labels: ['segmentation'], instanceAreas: true });
+  t.truthy(asked.labels!.instanceMask, 'asked label passes win over instanceAreas');
+});
