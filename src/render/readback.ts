@@ -23,10 +23,14 @@ export class Readback {
 
   constructor(private readonly renderer: THREE.WebGPURenderer, private readonly device: GPUDevice) {}
 
-  /** The pixels of `target` (already rendered), rows top-down as three returns them: Uint8Array or Float32Array. */
+  /**
+   * The pixels of texture `index` of `target` (already rendered; more than one with MRT), rows
+   * top-down as three returns them: Uint8Array or Float32Array.
+   */
   async read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
     const { width: w, height: h } = target;
     const source = target.textures[index];
+    if (!source) throw new RenderError(`readback: the target has ${target.textures.length} texture(s), got index ${index}`);
     const { bytes, float } = texelBytes(source);
     const backend = (this.renderer as unknown as { backend: { get(o: object): { texture?: GPUTexture } } }).backend;
     const texture = backend.get(source).texture;
