@@ -24,14 +24,14 @@ import { planSampling, shardRange, type SamplingPlan } from '../spec/sample.js';
 import { renderSample } from '../render/render-sample.js';
 import type { Frame, SceneRenderer } from '../render/renderer.js';
 import type { LabelSet } from '../labels/types.js';
-import { encodeImage, ENCODE_DEFAULTS, IMAGE_EXTENSIONS } from './encode.js';
+import { IMAGE_EXTENSIONS } from './encode.js';
 import { SampleWriter } from './sample-writer.js';
 import { makeRecord, csvHeader, csvRow, recordFiles, type FileRef, type LabelFileKind, type SampleRecord } from './records.js';
 import { encodeLabelFiles, labelFileName, recordLabels } from './label-files.js';
 import { cocoAnnotations, cocoCategories, cocoDocument, cocoText, COCO_FILE, type CocoAnnotation, type CocoImage } from './coco.js';
 import { alignedSliceRange, assembleTarShard, sampleTarFragment, tarShardPath, tarShardsIn, type TarShardRange } from './webdataset.js';
 import {
-  PROGRESS_DIR, MANIFEST_FILE, MANIFEST_FORMAT, WRITER_FORMATS, exportIdentity, manifestIdentity, layoutOf, digestOf, hashFile, sha256,
+  PROGRESS_DIR, MANIFEST_FILE, MANIFEST_FORMAT, WRITER_FORMATS, exportIdentity, manifestIdentity, layoutOf, digestOf, hashFile,
   type Manifest, type WriterFormat, type FileDigest,
 } from './manifest.js';
 
@@ -240,12 +240,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
         const file = `images/${desc.objects[0].class}/${desc.id}.${ext}`;
         const imagePath = layout.files ? join(out, file) : null;
         const [encoded, labelFiles] = await Promise.all([
-          opts.spec.format === 'png'
-            ? writer.png(frame.rgba, frame.width, frame.height, ENCODE_DEFAULTS.pngCompressionLevel, imagePath)
-            : encodeImage(frame.rgba, frame.width, frame.height, opts.spec.format, opts.spec.quality).then(async (bytes) => {
-              if (imagePath) await writer.file(imagePath, bytes);
-              return { bytes, sha256: sha256(bytes) };
-            }),
+          writer.image(frame.rgba, frame.width, frame.height, opts.spec.format, opts.spec.quality, imagePath),
           labels ? encodeLabelFiles(labels) : [],
         ]);
         const image = encoded.bytes;

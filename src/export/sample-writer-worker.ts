@@ -3,9 +3,9 @@
  * atomically (temp file + rename) off the main thread, one request at a time, in arrival order.
  */
 import { parentPort } from 'node:worker_threads';
-import { createHash } from 'node:crypto';
 import { writeFileAtomicSync } from '../core/fs.js';
 import { encodeRgbaAsRgbPngSync } from './png.js';
+import { sha256 } from './manifest.js';
 
 /** A request from SampleWriter. */
 export type WriterRequest =
@@ -25,10 +25,9 @@ port.on('message', (req: WriterRequest) => {
     if (req.op === 'png') {
       const bytes = encodeRgbaAsRgbPngSync(req.rgba, req.width, req.height, req.level);
       if (req.path !== null) writeFileAtomicSync(req.path, bytes, dirs);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
       const out = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      port.postMessage({ id: req.id, bytes: out, sha256 } satisfies WriterReply, own ? [bytes.buffer as ArrayBuffer] : []);
+      port.postMessage({ id: req.id, bytes: out, sha256: sha256(bytes) } satisfies WriterReply, own ? [bytes.buffer as ArrayBuffer] : []);
     } else {
       writeFileAtomicSync(req.path, req.data, dirs);
       port.postMessage({ id: req.id } satisfies WriterReply);

@@ -7,6 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WriterReply, WriterRequest } from './sample-writer-worker.js';
+import { encodeImage, ENCODE_DEFAULTS, type ImageFormat } from './encode.js';
+import { sha256 } from './manifest.js';
 
 /** A request without its id (one type per operation). */
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -70,6 +72,17 @@ export class SampleWriter {
     const own = handOver && rgba.byteOffset === 0 && rgba.byteLength === rgba.buffer.byteLength && rgba.buffer instanceof ArrayBuffer;
     const r = await this.request({ op: 'png', rgba, width, height, level, path }, own ? [rgba.buffer as ArrayBuffer] : []);
     return { bytes: Buffer.from(r.bytes!.buffer, r.bytes!.byteOffset, r.bytes!.byteLength), sha256: r.sha256! };
+  }
+
+  /**
+   * Encode RGBA pixels as `format` and write them to `path` (null: only encode): PNG on the thread (see
+   * png()), JPEG and WebP by sharp (libvips' own threads), then written by the thread.
+   */
+  async image(rgba: Uint8Array, width: number, height: number, format: ImageFormat, quality: number, path: string | null, handOver = true): Promise<{ bytes: Buffer; sha256: string }> {
+    if (format === 'png') return this.png(rgba, width, height, ENCODE_DEFAULTS.pngCompressionLevel, path, handOver);
+    const bytes = await encodeImage(rgba, width, height, format, quality);
+    if (path !== null) await this.file(path, bytes);
+    return { bytes, sha256: sha256(bytes) };
   }
 
   /** Write `data` to `path` atomically (temp file + rename), making its folder when needed. */

@@ -89,9 +89,8 @@ export function boxesFromMask(mask: Uint8Array, width: number, height: number, i
   return { bbox: bbox.slice(1), area: area.slice(1) };
 }
 
-/** Object labels from an instance mask (instance k + 1 is objects[k]): box, area, visibility (1 when visible unless given). */
-function objectLabels(mask: Uint8Array, w: number, h: number, objects: readonly { root: THREE.Object3D; class: string; label: number }[], visibility?: number[]): ObjectLabel[] {
-  const { bbox, area } = boxesFromMask(mask, w, h, objects.length);
+/** Object labels from an instance mask's boxes (instance k + 1 is objects[k]): box, area, visibility (1 when visible unless given). */
+function objectLabels({ bbox, area }: ReturnType<typeof boxesFromMask>, objects: readonly { root: THREE.Object3D; class: string; label: number }[], visibility?: number[]): ObjectLabel[] {
   return objects.map((o, k) => ({
     instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k],
     visibility: visibility ? visibility[k] : area[k] > 0 ? 1 : 0, objectToWorld: o.root.matrixWorld.toArray(),
@@ -107,7 +106,7 @@ export function instanceAreaLabels(ids: Uint8Array, camera: THREE.PerspectiveCam
   const n = w * h;
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) mask[i] = ids[i * 4];
-  return { width: w, height: h, camera: cameraLabel(camera, w, h), objects: objectLabels(mask, w, h, objects) };
+  return { width: w, height: h, camera: cameraLabel(camera, w, h), objects: objectLabels(boxesFromMask(mask, w, h, objects.length), objects) };
 }
 
 /** The label pass state kept by a renderer: materials, target, and a solo scene for visibility. */
@@ -172,9 +171,8 @@ export class LabelRenderer {
     const { scene, camera, width: w, height: h, passes, objects } = opts;
     const camLabel = cameraLabel(camera, w, h);
     const labels: LabelSet = { width: w, height: h, objects: [], camera: camLabel };
-    const poses = objects.map((o) => o.root.matrixWorld.toArray());
     if (!needsLabelRender(passes)) {
-      labels.objects = objects.map((o, k) => ({ instance: k + 1, class: o.class, label: o.label, bbox: null, area: 0, visibility: 0, objectToWorld: poses[k] }));
+      labels.objects = objects.map((o, k) => ({ instance: k + 1, class: o.class, label: o.label, bbox: null, area: 0, visibility: 0, objectToWorld: o.root.matrixWorld.toArray() }));
       return labels;
     }
     // Instance ids alone fit an 8-bit target (up to 255 objects).
@@ -228,11 +226,9 @@ export class LabelRenderer {
       if (passes.includes('depth')) labels.depth = depth;
       if (passes.includes('normals')) labels.normals = normals;
     }
-    let visibility: number[] | undefined;
-    if (passes.includes('visibility') && objects.length > 1) {
-      visibility = await this.visibility(objects, camera, w, h, boxesFromMask(instanceMask, w, h, objects.length).area);
-    }
-    labels.objects = objectLabels(instanceMask, w, h, objects, visibility);
+    const boxes = boxesFromMask(instanceMask, w, h, objects.length);
+    const visibility = passes.includes('visibility') && objects.length > 1 ? await this.visibility(objects, camera, w, h, boxes.area) : undefined;
+    labels.objects = objectLabels(boxes, objects, visibility);
     return labels;
   }
 

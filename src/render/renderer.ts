@@ -139,8 +139,20 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const instance = uniform(0).onObjectUpdate(({ object }) => (object?.userData.synthInstance as number | undefined) ?? 0);
   const withIds = mrt({ output: renderOutput(output, renderer.toneMapping, renderer.outputColorSpace), ids: vec4(instance.div(255), 0, 0, 1) });
   quietMrtBlendingNotice(THREE);
-  let target: THREE_NS.RenderTarget | null = null;
-  let idTarget: THREE_NS.RenderTarget | null = null;
+  /** The image target, and the one with an instance-id texture beside it, each kept at the last size asked. */
+  const targets: { plain: THREE_NS.RenderTarget | null; ids: THREE_NS.RenderTarget | null } = { plain: null, ids: null };
+  function targetFor(w: number, h: number, ids: boolean): THREE_NS.RenderTarget {
+    const key = ids ? 'ids' : 'plain';
+    const kept = targets[key];
+    if (kept && kept.width === w && kept.height === h) return kept;
+    kept?.dispose();
+    // Plain rgba8unorm textures: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
+    const made = new THREE.RenderTarget(w, h, { count: ids ? 2 : 1, type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
+    made.textures[0].name = 'output';
+    if (ids) made.textures[1].name = 'ids';
+    targets[key] = made;
+    return made;
+  }
   let queue: Promise<unknown> = Promise.resolve();
   let labelRenderer: LabelRenderer | null = null;
   const readback = new Readback(renderer, gpu.device);
@@ -150,25 +162,9 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     if (disposed) throw new RenderError('render: the renderer was disposed');
     try {
       const [w, h] = desc.resolution;
-      const asked = options.labels && options.labels.length > 0;
+      const asked = (options.labels?.length ?? 0) > 0;
       const ids = !asked && options.instanceAreas === true && desc.objects.length <= MAX_ID_OBJECTS;
-      let frameTarget: THREE_NS.RenderTarget;
-      if (ids) {
-        if (!idTarget || idTarget.width !== w || idTarget.height !== h) {
-          idTarget?.dispose();
-          idTarget = new THREE.RenderTarget(w, h, { count: 2, type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
-          idTarget.textures[0].name = 'output';
-          idTarget.textures[1].name = 'ids';
-        }
-        frameTarget = idTarget;
-      } else {
-        if (!target || target.width !== w || target.height !== h) {
-          target?.dispose();
-          // A plain rgba8unorm target: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
-          target = new THREE.RenderTarget(w, h, { type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
-        }
-        frameTarget = target;
-      }
+      const frameTarget = targetFor(w, h, ids);
       const built = stage.set(desc);
       nodeFrame.update();
       if (ids) built.forEach((b, k) => b.object.traverse((o) => { o.userData.synthInstance = k + 1; }));
@@ -187,20 +183,17 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
       // finished every pass before it, so one wait covers both frames instead of one wait per pass
       // (8-9% of a five-object sample with an 8-bit id pass).
+      const objects = built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex }));
       let labels: LabelSet | undefined;
-      if (options.labels && options.labels.length > 0) {
+      if (asked) {
         labelRenderer ??= new LabelRenderer(renderer, readback);
         labels = await labelRenderer.render({
-          scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels,
-          objects: built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex })),
+          scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels!, objects,
           isSky: (mesh) => mesh.userData.labelSky === true,
         });
       }
       const pixels = (await readback.read(frameTarget)) as Uint8Array;
-      if (ids) {
-        labels = instanceAreaLabels((await readback.read(frameTarget, 1)) as Uint8Array, stage.camera, w, h,
-          built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex })));
-      }
+      if (ids) labels = instanceAreaLabels((await readback.read(frameTarget, 1)) as Uint8Array, stage.camera, w, h, objects);
       const frame: Frame = { width: w, height: h, rgba: pixels };
       if (labels) frame.labels = labels;
       return frame;
@@ -225,8 +218,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       stage.dispose();
       labelRenderer?.dispose();
       readback.dispose();
-      target?.dispose();
-      idTarget?.dispose();
+      targets.plain?.dispose();
+      targets.ids?.dispose();
       renderer.dispose();
       gpu.device.destroy();
     },

@@ -9,11 +9,11 @@ import { inOrder } from '../core/ordered.js';
 import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { SamplingPlan } from '../spec/sample.js';
 import type { Spec } from '../spec/schema.js';
-import { encodeImage, ENCODE_DEFAULTS, IMAGE_EXTENSIONS, type ImageFormat } from '../export/encode.js';
+import { IMAGE_EXTENSIONS, type ImageFormat } from '../export/encode.js';
 import { SampleWriter } from '../export/sample-writer.js';
 import { makeRecord, type FileRef, type LabelFileKind, type SampleRecord } from '../export/records.js';
 import { encodeLabelFiles, labelFileName, recordLabels, type LabelFile } from '../export/label-files.js';
-import { digestOf, sha256 } from '../export/manifest.js';
+import { digestOf } from '../export/manifest.js';
 import { sampleTarFragment } from '../export/webdataset.js';
 
 /** MIME type of each image format. */
@@ -30,7 +30,7 @@ export interface EncodedSample {
 
 let sharedWriter: SampleWriter | null = null;
 /**
- * The process's PNG encoding thread, started on first use (and again if it ever died): the server's
+ * The process's image encoding thread, started on first use (and again if it ever died): the server's
  * main thread also runs the renderer, which it shares with llvmpipe turn by turn (see sample-writer.ts).
  */
 function encoder(): SampleWriter {
@@ -42,9 +42,7 @@ function encoder(): SampleWriter {
 export async function encodeSample(rendered: RenderedSample, spec: Spec, format: ImageFormat = spec.format): Promise<EncodedSample> {
   const { desc, frame } = rendered;
   const [encoded, labelFiles] = await Promise.all([
-    format === 'png'
-      ? encoder().png(frame.rgba, frame.width, frame.height, ENCODE_DEFAULTS.pngCompressionLevel, null, false)
-      : encodeImage(frame.rgba, frame.width, frame.height, format, spec.quality).then((bytes) => ({ bytes, sha256: sha256(bytes) })),
+    encoder().image(frame.rgba, frame.width, frame.height, format, spec.quality, null, false),
     frame.labels ? encodeLabelFiles(frame.labels) : Promise.resolve([] as LabelFile[]),
   ]);
   const image = encoded.bytes;
