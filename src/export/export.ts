@@ -225,9 +225,11 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
 
   try {
     for (const t of tarShards) await assembleIfComplete(t); // shards a killed run finished rendering but not writing
-    // Renders ahead: as many samples in flight as the renderer runs at once (a pool: its workers),
-    // consumed in index order so the journal and every output are as with one renderer.
-    const renderAhead = Math.max(1, opts.renderer.parallelism ?? 1);
+    // Renders ahead: a pool gets two samples per worker, so each has its next one queued while its
+    // last answer travels back; consumed in index order, so the journal and every output are as with
+    // one renderer.
+    const workers = opts.renderer.parallelism ?? 1;
+    const renderAhead = workers > 1 ? 2 * workers : 1;
     const todo = function* () {
       for (let i = start; i < end; i++) if (!entries.has(i)) yield i;
     };

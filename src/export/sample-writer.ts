@@ -5,7 +5,8 @@
  * the gaps. The PNG encoder's scanline packing, zlib's stream set-up and the synchronous
  * temp-file-and-rename were about a tenth of the main thread's time in an export at 224².
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startThread } from '../core/threads.js';
 import type { WriterReply, WriterRequest } from './sample-writer-worker.js';
 import { encodeImage, ENCODE_DEFAULTS, type ImageFormat } from './encode.js';
 import { sha256 } from './manifest.js';
@@ -22,12 +23,7 @@ export class SampleWriter {
   private failed: Error | null = null;
 
   constructor() {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const url = new URL(`./sample-writer-worker.${ext}`, import.meta.url);
-    // Run from TypeScript sources (tests, `npm run` scripts), the thread registers tsx itself: worker
-    // threads do not inherit the `--import tsx` loader.
-    this.worker = ext === 'js' ? new Worker(url)
-      : new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, { eval: true });
+    this.worker = startThread(siblingModule('sample-writer-worker', import.meta.url));
     // The thread keeps the process alive only while it has work (a long-lived shared writer must not).
     this.worker.unref();
     this.worker.on('message', (r: WriterReply) => {

@@ -52,8 +52,18 @@ export function llvmpipeThreads(cores = availableParallelism()): number {
   return Math.min(16, Math.max(4, cores));
 }
 
+/**
+ * Set what Mesa reads from the process environment when it opens an adapter (unless the user set it):
+ * LP_NUM_THREADS (llvmpipeThreads) and EGL_PLATFORM=surfaceless (no display). Mesa reads the C
+ * environment, which only the main thread's process.env writes to (a worker thread's is its own
+ * copy), so a renderer pool calls this before it starts its threads; openGpu calls it too.
+ */
+export function prepareGpuEnvironment(): void {
+  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+}
+
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
-  if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   const gpu = d.create([`backend=${backend}`]);
   let adapter: GPUAdapter | null = null;
   try {
@@ -72,14 +82,36 @@ async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requ
   return { gpu, device, backend, adapter: described };
 }
 
+/** What the main thread keeps open for the life of the process (see pinGpuDrivers). */
+const pinned: unknown[] = [];
+
+/**
+ * Keep the GPU driver libraries loaded for the life of the process. Dawn unloads libEGL (and with it
+ * Mesa) or the Vulkan loader when its last adapter on them goes; with renderers on several threads, a
+ * thread freeing its device then unmapped code another ending thread was about to run (its
+ * thread-local destructors): a segfault, about one pool disposal in two. An adapter held here (no
+ * device: a few MB) keeps them loaded. A renderer pool calls this before it starts its threads.
+ */
+export async function pinGpuDrivers(backend: Backend = 'auto'): Promise<void> {
+  if (pinned.length > 0) return;
+  const d = await loadDawn();
+  prepareGpuEnvironment();
+  for (const b of ['opengles', 'vulkan'] as const) {
+    if (backend !== 'auto' && backend !== b) continue;
+    if (b === 'vulkan' && !VULKAN_LOADERS.some((p) => existsSync(p))) continue;
+    const gpu = d.create([`backend=${b}`]);
+    const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions).catch(() => null);
+    if (adapter) pinned.push(gpu, adapter);
+  }
+}
+
 /**
  * Open a GPU device on `backend`. `auto` picks Vulkan when a hardware adapter answers, else OpenGL ES.
  * @throws RenderError naming the backend and the system packages to install when none works.
  */
 export async function openGpu(backend: Backend = 'auto'): Promise<GpuHandle> {
   const d = await loadDawn();
-  // Read by Mesa when an adapter opens its screen (llvmpipe; lavapipe, Vulkan's CPU driver, too).
-  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
+  prepareGpuEnvironment();
   const hasVulkanLoader = VULKAN_LOADERS.some((p) => existsSync(p));
   if (backend === 'vulkan' || (backend === 'auto' && hasVulkanLoader)) {
     const handle = await tryBackend(d, 'vulkan', backend === 'auto');

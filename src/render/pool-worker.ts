@@ -1,8 +1,10 @@
 /**
- * A renderer pool's worker process (see pool.ts): builds its own asset library (the built-in classes
+ * A renderer pool's worker thread (see pool.ts): builds its own asset library (the built-in classes
  * and the `--assets` folder's), registers the parent's background images, opens its own GPU device and
- * renders the descriptions it is sent over IPC, replying with frames.
+ * renders the descriptions it is sent, answering with frames whose pixels move to the parent without
+ * a copy.
  */
+import { parentPort, workerData } from 'node:worker_threads';
 import { createAssetLibrary } from '../assets/library.js';
 import { loadAssetFolder } from '../assets/gltf-import.js';
 import { registerBackgroundImage } from '../assets/environments.js';
@@ -10,7 +12,7 @@ import type { LabelPass } from '../labels/types.js';
 import type { SceneDescription } from '../spec/sample.js';
 import { createRenderer, type Frame, type RenderOptions, type SceneRenderer } from './renderer.js';
 
-/** What a worker starts from. */
+/** What a worker starts from (its workerData). */
 export interface PoolWorkerData {
   render: RenderOptions;
   assetsDir: string | null;
@@ -20,7 +22,7 @@ export interface PoolWorkerData {
 /** A render request. */
 export type PoolRequest =
   | { type: 'render'; id: number; desc: SceneDescription; labels: LabelPass[] | null; instanceAreas?: boolean }
-  /** Close the port: the worker exits by itself. */
+  /** Finish the render in progress, drop the queued ones, free the device and end the thread. */
   | { type: 'close' };
 
 /** What a worker answers. */
@@ -30,38 +32,49 @@ export type PoolReply =
   | { type: 'frame'; id: number; frame: Frame }
   | { type: 'error'; id: number; name: string; message: string };
 
-/** The first message a worker gets. */
-export interface PoolInit {
-  type: 'init';
-  data: PoolWorkerData;
+/** The pixel buffers of `frame` that can move to the parent (whole buffers only). */
+function transferables(frame: Frame): ArrayBuffer[] {
+  const arrays = [frame.rgba, frame.labels?.depth, frame.labels?.instanceMask, frame.labels?.semanticMask, frame.labels?.normals];
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) {
+    if (a && a.byteOffset === 0 && a.buffer instanceof ArrayBuffer && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+  }
+  return [...out];
 }
 
-/** Run as a forked worker: wait for the init message, then serve render requests until `close`. */
-async function serve(data: PoolWorkerData): Promise<void> {
-  const send = (m: PoolReply) => process.send!(m);
+/**
+ * Serve render requests until `close`. The thread ends by itself once its port is closed and the
+ * device freed: a worker thread stopped from outside while inside Dawn aborts the whole process, so
+ * the pool never terminates one.
+ */
+async function serve(port: NonNullable<typeof parentPort>, data: PoolWorkerData): Promise<void> {
+  const send = (m: PoolReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  let renderer: SceneRenderer;
   try {
     for (const b of data.backgrounds) registerBackgroundImage(b.name, b.rgba, b.width, b.height);
     const library = createAssetLibrary(data.assetsDir ? await loadAssetFolder(data.assetsDir) : []);
-    const renderer = await createRenderer(library, data.render);
-    process.on('message', (m: PoolRequest) => {
-      if (m.type === 'close') {
-        void Promise.resolve(renderer.dispose()).finally(() => process.exit(0));
-        return;
-      }
-      renderer.render(m.desc, m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined).then(
-        (frame) => send({ type: 'frame', id: m.id, frame }),
-        (err: Error) => send({ type: 'error', id: m.id, name: err.name, message: err.message }),
-      );
-    });
-    send({ type: 'ready', backend: renderer.backend, adapter: renderer.adapter, threeRevision: renderer.threeRevision });
+    renderer = await createRenderer(library, data.render);
   } catch (err) {
     send({ type: 'failed', message: (err as Error).message });
-    process.exit(1);
+    port.close();
+    return;
   }
+  let closing = false;
+  let last: Promise<unknown> = Promise.resolve();
+  port.on('message', (m: PoolRequest) => {
+    if (m.type === 'close') {
+      closing = true;
+      void last.then(() => renderer.dispose()).finally(() => port.close());
+      return;
+    }
+    if (closing) return;
+    const options = m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined;
+    last = renderer.render(m.desc, options).then(
+      (frame) => send({ type: 'frame', id: m.id, frame }, transferables(frame)),
+      (err: Error) => send({ type: 'error', id: m.id, name: err.name, message: err.message }),
+    );
+  });
+  send({ type: 'ready', backend: renderer.backend, adapter: renderer.adapter, threeRevision: renderer.threeRevision });
 }
 
-if (process.send) {
-  process.once('message', (m: PoolInit) => void serve(m.data));
-  // the parent gone (killed, crashed): nothing left to render for
-  process.on('disconnect', () => process.exit(0));
-}
+if (parentPort) void serve(parentPort, workerData as PoolWorkerData);

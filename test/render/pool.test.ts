@@ -1,4 +1,5 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +17,21 @@ const SPEC = parseSpec({
   labels: ['segmentation', 'depth', 'boxes'], factors: { environment: { choice: ['studio', 'meadow', 'living-room'] }, texture: { choice: ['default', 'checker'] } },
 }, catalog);
 
-test('auto workers: one renderer per two cores, at most 4; one for short jobs', (t) => {
-  t.is(autoWorkers(10_000, 2), 1);
-  t.is(autoWorkers(10_000, 8), 4);
+test('auto workers: one renderer thread per core, at least two, at most 4; one for short jobs', (t) => {
+  t.is(autoWorkers(10_000, 1), 2);
+  t.is(autoWorkers(10_000, 2), 2);
+  t.is(autoWorkers(10_000, 3), 3);
   t.is(autoWorkers(10_000, 32), 4);
   t.is(autoWorkers(100, 16), 1);
 });
 
-test.serial('a pool of worker processes draws the same frames and labels as one renderer, in any order', async (t) => {
+test.serial('a pool of renderer threads draws the same frames and labels as one renderer, in any order', async (t) => {
   const plan = planSampling(SPEC, catalog);
   const single = await createRenderer(library);
   const pool = await createRendererPool(library, { workers: 2 });
   try {
     t.is(pool.parallelism, 2);
+    t.is(pool.backend, single.backend);
     const descs = Array.from({ length: 8 }, (_, i) => describeSample(plan, i));
     const mine = [];
     for (const d of descs) mine.push(await single.render(d, { labels: ['segmentation', 'depth'] }));
@@ -64,4 +67,40 @@ test.serial('an export through a pool writes the same files as through one rende
   t.deepEqual(lines[1].map((r) => r.labels?.objects), lines[0].map((r) => r.labels?.objects), 'the same boxes');
   t.deepEqual(lines[1].map((r) => r.sha256), lines[0].map((r) => r.sha256), 'byte-identical images');
   t.deepEqual((await readdir(join(outs[1], 'images', 'car'))).sort(), (await readdir(join(outs[0], 'images', 'car'))).sort());
+});
+
+test.serial('disposing a pool with renders in flight ends its threads cleanly: the process exits with its own code, and a new pool works', async (t) => {
+  // A worker thread stopped from outside while inside Dawn aborts the process (exit 134), so the pool
+  // lets each thread finish its render, drop its queue and end by itself. Run in a child process, whose
+  // exit code is the check.
+  const script = `
+    import { createAssetLibrary } from ${JSON.stringify(new URL('../../src/assets/library.ts', import.meta.url).href)};
+    import { createRendererPool } from ${JSON.stringify(new URL('../../src/render/pool.ts', import.meta.url).href)};
+    import { parseSpec } from ${JSON.stringify(new URL('../../src/spec/schema.ts', import.meta.url).href)};
+    import { describeSample, planSampling } from ${JSON.stringify(new URL('../../src/spec/sample.ts', import.meta.url).href)};
+    const library = createAssetLibrary();
+    const catalog = library.catalog();
+    const plan = planSampling(parseSpec({ name: 'x', count: 20, resolution: [96, 96], classes: ['car', 'dog'] }, catalog), catalog);
+    const outcomes = [];
+    for (let round = 0; round < 2; round++) { // a second pool after the first is gone
+      const pool = await createRendererPool(library, { workers: 2 });
+      const renders = Array.from({ length: 20 }, (_, i) => pool.render(describeSample(plan, i)).then(() => 'done', (e) => e.message));
+      await renders[1];
+      await pool.dispose();
+      outcomes.push(...await Promise.all(renders));
+    }
+    console.log(JSON.stringify({ done: outcomes.filter((o) => o === 'done').length, dropped: outcomes.filter((o) => /disposed/.test(o)).length }));
+    process.exit(7);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.is(code, 7, `exit code (stderr: ${err.slice(-400)})`);
+  const { done, dropped } = JSON.parse(out.trim().split('\n').at(-1)!);
+  t.true(done >= 2, `renders finished before the disposals: ${done}`);
+  t.true(dropped > 0, 'queued renders are rejected');
+  t.is(done + dropped, 40, 'every render answered');
 });
