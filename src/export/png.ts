@@ -72,10 +72,10 @@ export async function encodePng(kind: PngKind, pixels: Uint8Array | Uint16Array,
 }
 
 /**
- * Encode RGBA8 pixels (rows top-down) as an 8-bit RGB PNG, alpha dropped: unfiltered scanlines and
- * one zlib stream at `level` (1-9), deflated on libuv's thread pool. At level 4 a 224x224 render is
- * about as small as libvips' PNG at its level 4 and takes about two thirds of the CPU (1.8 against
- * 2.6 ms: no image pipeline to set up per frame). Same input and level, same bytes.
+ * Encode RGBA8 pixels (rows top-down) as an 8-bit RGB PNG, alpha dropped: Sub-filtered scanlines
+ * (rgbScanlines) and one zlib stream at `level` (1-9), deflated on libuv's thread pool. No image
+ * pipeline to set up per frame: a fraction of libvips' time for a 224x224 render. Same input and
+ * level, same bytes.
  * @throws RangeError when the pixel count does not match width x height x 4, or level is not 1-9.
  */
 export async function encodeRgbaAsRgbPng(rgba: Uint8Array, width: number, height: number, level: number): Promise<Buffer> {
@@ -96,31 +96,49 @@ function checkRgba(rgba: Uint8Array, width: number, height: number, level: numbe
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Filter-None scanlines (a 0 byte, then the row) of RGBA8 pixels with the alpha bytes dropped. */
+const HIGH = 0x80808080 | 0;
+const LOW = 0x7f7f7f7f;
+
+/** Bytewise a - b (mod 256) of two words, four bytes at once. */
+function subBytes(a: number, b: number): number {
+  return ((a | HIGH) - (b & LOW)) ^ ((a ^ ~b) & HIGH);
+}
+
+/**
+ * Filter-Sub scanlines (a 1 byte, then each byte minus the one a pixel to its left) of RGBA8 pixels
+ * with the alpha bytes dropped. Renders are mostly smooth, so Sub leaves mostly small numbers: at zlib
+ * level 2 a 224x224 render deflates in two thirds of the time unfiltered rows took at level 4, 3% larger.
+ */
 export function rgbScanlines(rgba: Uint8Array, width: number, height: number): Buffer {
   const rowBytes = width * 3;
   const raw = Buffer.alloc((rowBytes + 1) * height);
   if (LITTLE_ENDIAN && width % 4 === 0 && rgba.byteOffset % 4 === 0) {
-    // Four pixels (four little-endian words ABGR) become three words of RGB bytes, built in an aligned row.
+    // Each pixel word minus its left neighbour (bytewise), then four differences (four little-endian
+    // words ABGR) become three words of RGB bytes, built in an aligned row.
     const src = new Uint32Array(rgba.buffer, rgba.byteOffset, width * height);
     const row = new Uint32Array(rowBytes / 4);
     const rowView = new Uint8Array(row.buffer);
     for (let y = 0, i = 0; y < height; y++) {
+      let left = 0;
       for (let o = 0; o < row.length; o += 3, i += 4) {
-        const p0 = src[i], p1 = src[i + 1], p2 = src[i + 2], p3 = src[i + 3];
+        const q0 = src[i], q1 = src[i + 1], q2 = src[i + 2], q3 = src[i + 3];
+        const p0 = subBytes(q0, left), p1 = subBytes(q1, q0), p2 = subBytes(q2, q1), p3 = subBytes(q3, q2);
+        left = q3;
         row[o] = (p0 & 0xffffff) | (p1 << 24);
         row[o + 1] = ((p1 >>> 8) & 0xffff) | (p2 << 16);
         row[o + 2] = ((p2 >>> 16) & 0xff) | (p3 << 8);
       }
+      raw[y * (rowBytes + 1)] = 1;
       raw.set(rowView, y * (rowBytes + 1) + 1);
     }
     return raw;
   }
   for (let y = 0, i = 0; y < height; y++) {
-    for (let o = y * (rowBytes + 1) + 1, end = o + rowBytes; o < end; o += 3, i += 4) {
-      raw[o] = rgba[i];
-      raw[o + 1] = rgba[i + 1];
-      raw[o + 2] = rgba[i + 2];
+    raw[y * (rowBytes + 1)] = 1;
+    for (let o = y * (rowBytes + 1) + 1, end = o + rowBytes, x = 0; o < end; o += 3, i += 4, x++) {
+      raw[o] = x === 0 ? rgba[i] : rgba[i] - rgba[i - 4];
+      raw[o + 1] = x === 0 ? rgba[i + 1] : rgba[i + 1] - rgba[i - 3];
+      raw[o + 2] = x === 0 ? rgba[i + 2] : rgba[i + 2] - rgba[i - 2];
     }
   }
   return raw;

@@ -34,9 +34,15 @@ for (const [width, height, offset] of [[224, 224, 0], [64, 3, 0], [13, 7, 0], [1
   });
 }
 
-test('scanlines: a 0 filter byte, then the row without alpha', (t) => {
+test('scanlines: a Sub filter byte, then the row without alpha, each byte minus the pixel to its left (mod 256)', (t) => {
   const rgba = Uint8Array.from([1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 0, 10, 11, 12, 1, 13, 14, 15, 2, 16, 17, 18, 3, 19, 20, 21, 4, 22, 23, 24, 5]);
-  t.deepEqual([...rgbScanlines(rgba, 4, 2)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+  t.deepEqual([...rgbScanlines(rgba, 4, 2)], [1, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 13, 14, 15, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+  const wraps = Uint8Array.from([200, 0, 255, 9, 10, 255, 0, 9, 5, 5, 5, 9, 0, 0, 0, 9]);
+  const expected = [1, 200, 0, 255, 66, 255, 1, 251, 6, 5, 251, 251, 251];
+  t.deepEqual([...rgbScanlines(wraps, 4, 1)], expected, 'word path');
+  const unaligned = new Uint8Array(wraps.length + 1);
+  unaligned.set(wraps, 1);
+  t.deepEqual([...rgbScanlines(unaligned.subarray(1), 4, 1)], expected, 'byte path');
 });
 
 test('same pixels, same bytes; higher levels are not larger', async (t) => {
