@@ -1,13 +1,18 @@
 /**
  * Render benchmark: images/s render-only and end-to-end (render + encode + write) at several
  * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
- * Usage: npm run bench:render [-- --quick] [-- --long 10000]
+ * Usage: npm run bench:render [-- --quick] [-- --long 10000] [-- --workers auto|N]
+ * Renders as `synth export` does: `--workers auto` (the default) picks the renderer threads the CLI
+ * picks for a long job (render/pool.ts), and every loop keeps two samples per renderer in flight.
  */
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
-import { createRenderer } from '../src/render/renderer.js';
+import { createRenderers } from '../src/render/pool.js';
+import { workersOption } from '../src/cli/args.js';
+import type { FrameOptions } from '../src/render/renderer.js';
+import type { SamplingPlan } from '../src/spec/sample.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
 import { exportDataset } from '../src/export/export.js';
@@ -18,7 +23,21 @@ const longIdx = args.indexOf('--long');
 const longRun = longIdx >= 0 ? Number(args[longIdx + 1] ?? 10000) : 0;
 const library = createAssetLibrary();
 const catalog = library.catalog();
-const renderer = await createRenderer(library);
+const workersIdx = args.indexOf('--workers');
+const workers = workersOption(workersIdx >= 0 ? args[workersIdx + 1] : undefined);
+const renderer = await createRenderers(library, { workers });
+const depth = workers > 1 ? 2 * workers : 1;
+
+/** Render samples [from, to) of `plan` with `depth` in flight. */
+async function renderRange(plan: SamplingPlan, from: number, to: number, options?: FrameOptions, each?: (i: number) => void): Promise<void> {
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = from; i < to; i++) {
+    inFlight.push(renderer.render(describeSample(plan, i), options));
+    if (inFlight.length >= depth) await inFlight.shift();
+    each?.(i);
+  }
+  await Promise.all(inFlight);
+}
 const allClasses = catalog.classes.map((c) => c.name);
 const allEnvs = catalog.environments;
 let peakRss = 0;
@@ -38,19 +57,16 @@ function specFor(size: number, objects: number, count: number) {
 async function warmUp(size: number): Promise<void> {
   const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker'] } } }, catalog);
   const plan = planSampling(grid, catalog);
-  for (let i = 0; i < plan.count; i++) await renderer.render(describeSample(plan, i));
+  await renderRange(plan, 0, plan.count);
   const envs = planSampling(parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: ['cube'], factors: { environment: { values: [...allEnvs] }, objects: { values: [1, 5] } } }, catalog), catalog);
-  for (let i = 0; i < envs.count; i++) await renderer.render(describeSample(envs, i));
+  await renderRange(envs, 0, envs.count);
 }
 
 async function renderOnly(size: number, objects: number, n: number): Promise<number> {
   const plan = planSampling(specFor(size, objects, n + 50), catalog);
-  for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i));
+  await renderRange(plan, 0, 20);
   const t0 = performance.now();
-  for (let i = 20; i < 20 + n; i++) {
-    await renderer.render(describeSample(plan, i));
-    if (i % 50 === 0) sampleRss();
-  }
+  await renderRange(plan, 20, 20 + n, undefined, (i) => { if (i % 50 === 0) sampleRss(); });
   return n / ((performance.now() - t0) / 1000);
 }
 
@@ -83,9 +99,9 @@ for (const size of sizes) {
   const n = quick ? 200 : 600;
   const demoSpec = parseSpec({ ...demo, count: n + 50 }, catalog);
   const plan = planSampling(demoSpec, catalog);
-  for (let i = 0; i < 50; i++) await renderer.render(describeSample(plan, i));
+  await renderRange(plan, 0, 50);
   const t0 = performance.now();
-  for (let i = 50; i < 50 + n; i++) await renderer.render(describeSample(plan, i));
+  await renderRange(plan, 50, 50 + n);
   const ro = n / ((performance.now() - t0) / 1000);
   const dir = await mkdtemp(join(tmpdir(), 'synth-bench-'));
   const r = await exportDataset({ spec: parseSpec({ ...demo, count: n }, catalog), catalog, renderer, out: join(dir, 'out') });
@@ -97,16 +113,16 @@ for (const size of sizes) {
   const n = quick ? 150 : 400;
   const plan = planSampling(specFor(224, 1, n + 20), catalog);
   const passes = ['segmentation', 'depth', 'normals', 'boxes', 'pose'] as const;
-  for (let i = 0; i < 20; i++) await renderer.render(describeSample(plan, i), { labels: passes });
+  await renderRange(plan, 0, 20, { labels: passes });
   const t0 = performance.now();
-  for (let i = 20; i < 20 + n; i++) await renderer.render(describeSample(plan, i), { labels: passes });
+  await renderRange(plan, 20, 20 + n, { labels: passes });
   const withLabels = n / ((performance.now() - t0) / 1000);
   rows.push(['224x224 + all labels', '1', String(n), withLabels.toFixed(1), '']);
 }
 const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
@@ -114,17 +130,14 @@ console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
 
 if (longRun > 0) {
   const plan = planSampling(specFor(224, 1, longRun + 1000), catalog);
-  for (let i = 0; i < 1000; i++) await renderer.render(describeSample(plan, i));
+  await renderRange(plan, 0, 1000);
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().rss;
   let max = before;
-  for (let i = 1000; i < 1000 + longRun; i++) {
-    await renderer.render(describeSample(plan, i));
-    if (i % 500 === 0) max = Math.max(max, process.memoryUsage().rss);
-  }
+  await renderRange(plan, 1000, 1000 + longRun, undefined, (i) => { if (i % 500 === 0) max = Math.max(max, process.memoryUsage().rss); });
   (globalThis as { gc?: () => void }).gc?.();
   const after = process.memoryUsage().rss;
   console.log(`RSS over ${longRun} renders at 224x224 (after 1000 warm-up): ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB (growth ${((after - before) / 1e6).toFixed(1)} MB, max ${(max / 1e6).toFixed(0)} MB)`);
 }
-renderer.dispose();
+await renderer.dispose();
 process.exit(0);

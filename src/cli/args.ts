@@ -40,7 +40,7 @@ export function choiceOption<T extends string>(name: string, value: string | und
 }
 
 /**
- * `--workers auto|N`: renderer workers (see render/pool.ts); auto picks by the machine's cores and
+ * `--workers auto|N`: renderer threads (see render/pool.ts); auto picks by the machine's cores and
  * the job's `samples`.
  * @throws InputError naming --workers
  */

@@ -99,7 +99,7 @@ async function commandExport(argv: string[]): Promise<number> {
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
   try {
     return await interruptible(async (signal) => {
-      if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer workers` : ''}\n`);
+      if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer threads` : ''}\n`);
       let last = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
       const result = await exportDataset({
         spec, catalog, renderer, out, formats, shardSize, shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,

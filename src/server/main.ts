@@ -37,7 +37,7 @@ export interface ServeOptions {
   /** Injected renderer (tests, benchmarks); not disposed at shutdown. Default: a new one on `backend`. */
   renderer?: SceneRenderer;
   library?: AssetLibrary;
-  /** Renderer worker processes (render/pool.ts; default 1: one renderer in this process). */
+  /** Renderer threads (render/pool.ts; default 1: one renderer on this thread). */
   workers?: number;
   /** The `--assets` folder of `library`, for the workers to load the same user classes. */
   assetsDir?: string;
