@@ -1,7 +1,7 @@
 /**
  * Render benchmark: images/s render-only and end-to-end (render + encode + write) at several
  * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
- * Usage: npm run bench:render [-- --quick] [-- --long 10000] [-- --workers auto|N]
+ * Usage: npm run bench:render [-- --quick] [-- --long 10000] [-- --skip-table] [-- --workers auto|N]
  * Renders as `synth export` does: `--workers auto` (the default) picks the renderer threads the CLI
  * picks for a long job (render/pool.ts), and every loop keeps two samples per renderer in flight.
  */
@@ -19,6 +19,7 @@ import { exportDataset } from '../src/export/export.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const skipTable = args.includes('--skip-table');
 const longIdx = args.indexOf('--long');
 const longRun = longIdx >= 0 ? Number(args[longIdx + 1] ?? 10000) : 0;
 const library = createAssetLibrary();
@@ -57,9 +58,13 @@ function specFor(size: number, objects: number, count: number) {
 async function warmUp(size: number): Promise<void> {
   const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker'] } } }, catalog);
   const plan = planSampling(grid, catalog);
+  // Samples go to the thread with the fewest in flight, roughly alternating: a second pass shifted by
+  // one gives each thread the variants the other drew.
   await renderRange(plan, 0, plan.count);
+  if (workers > 1) await renderRange(plan, 1, plan.count);
   const envs = planSampling(parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: ['cube'], factors: { environment: { values: [...allEnvs] }, objects: { values: [1, 5] } } }, catalog), catalog);
   await renderRange(envs, 0, envs.count);
+  if (workers > 1) await renderRange(envs, 1, envs.count);
 }
 
 async function renderOnly(size: number, objects: number, n: number): Promise<number> {
@@ -82,7 +87,7 @@ async function endToEnd(size: number, objects: number, n: number): Promise<numbe
 }
 
 const rows: string[][] = [];
-const sizes = quick ? [64, 224] : [64, 128, 224, 512];
+const sizes = skipTable ? [] : quick ? [64, 224] : [64, 128, 224, 512];
 for (const size of sizes) {
   await warmUp(size);
   for (const objects of [1, 5]) {
@@ -94,7 +99,7 @@ for (const size of sizes) {
   }
 }
 // The demo spec: five geometric shapes in four environments (the kind of scene the 136 img/s probe was).
-{
+if (!skipTable) {
   const demo = JSON.parse(await readFile(new URL('../scenes/demo.json', import.meta.url), 'utf8')) as Record<string, unknown>;
   const n = quick ? 200 : 600;
   const demoSpec = parseSpec({ ...demo, count: n + 50 }, catalog);
@@ -109,7 +114,7 @@ for (const size of sizes) {
   rows.push(['224x224 demo.json', '1', String(n), ro.toFixed(1), (r.count / r.seconds).toFixed(1)]);
 }
 // Label passes: the same 224x224 single-object renders with every label pass, render-only.
-{
+if (!skipTable) {
   const n = quick ? 150 : 400;
   const plan = planSampling(specFor(224, 1, n + 20), catalog);
   const passes = ['segmentation', 'depth', 'normals', 'boxes', 'pose'] as const;
@@ -119,25 +124,38 @@ for (const size of sizes) {
   const withLabels = n / ((performance.now() - t0) / 1000);
   rows.push(['224x224 + all labels', '1', String(n), withLabels.toFixed(1), '']);
 }
-const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
-console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
+if (!skipTable) {
+  const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
+}
 
 if (longRun > 0) {
-  const plan = planSampling(specFor(224, 1, longRun + 1000), catalog);
-  await renderRange(plan, 0, 1000);
+  // Warm-up: each renderer thread has its own V8 heap and pipeline caches, which settle over a few
+  // thousand renders (gc() below reaches only this thread's heap).
+  const warm = 3000;
+  const plan = planSampling(specFor(224, 1, longRun + warm), catalog);
+  await renderRange(plan, 0, warm);
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().rss;
-  let max = before;
-  await renderRange(plan, 1000, 1000 + longRun, undefined, (i) => { if (i % 500 === 0) max = Math.max(max, process.memoryUsage().rss); });
+  // RSS every 250 renders: with renderer threads (each with its own heap and malloc arena) it swings by
+  // tens of MB either way, so the least-squares trend over the run is the figure for a leak.
+  const points: [number, number][] = [[0, before]];
+  await renderRange(plan, warm, warm + longRun, undefined, (i) => { if ((i - warm) % 250 === 249) points.push([i - warm + 1, process.memoryUsage().rss]); });
   (globalThis as { gc?: () => void }).gc?.();
   const after = process.memoryUsage().rss;
-  console.log(`RSS over ${longRun} renders at 224x224 (after 1000 warm-up): ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB (growth ${((after - before) / 1e6).toFixed(1)} MB, max ${(max / 1e6).toFixed(0)} MB)`);
+  points.push([longRun, after]);
+  const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
+  const my = points.reduce((a, p) => a + p[1], 0) / points.length;
+  const slope = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  const mb = (b: number) => (b / 1e6).toFixed(0);
+  const rss = points.map((p) => p[1]);
+  console.log(`RSS over ${longRun} renders at 224x224 (after ${warm} warm-up): ${mb(before)} MB -> ${mb(after)} MB (${((after - before) / 1e6).toFixed(1)} MB), range ${mb(Math.min(...rss))}-${mb(Math.max(...rss))} MB, trend ${(slope * longRun / 1e6).toFixed(1)} MB per ${longRun} renders`);
 }
 await renderer.dispose();
 process.exit(0);
