@@ -52,11 +52,11 @@ function specFor(size: number, objects: number, count: number) {
 }
 
 /**
- * Warm-up: every class variant and every environment once, so first-use costs (shader programs,
+ * Warm-up: every class variant with each texture the benchmark draws, and every environment, so first-use costs (shader programs,
  * environment scenes, textures) are paid before timing; a long export pays them once too.
  */
 async function warmUp(size: number): Promise<void> {
-  const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker'] } } }, catalog);
+  const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker', 'wood', 'noise'] } } }, catalog);
   const plan = planSampling(grid, catalog);
   // Samples go to the thread with the fewest in flight, roughly alternating: a second pass shifted by
   // one gives each thread the variants the other drew.
