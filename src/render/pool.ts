@@ -27,7 +27,7 @@ export const MAX_WORKERS = 8;
  * thread costs a second or two to start and compiles its own pipelines). On the CPU path a renderer
  * leaves a third of two cores idle while its thread and llvmpipe take turns; a second renderer fills
  * the gaps. Measured on 2 cores, alternating in one process (bench/render.ts): two threads render 224²
- * one object 12% faster than one renderer, five objects 31%, 64² 13%.
+ * one object 12% faster than one renderer, five objects 31%, 64² 14%.
  */
 export function autoWorkers(samples: number = Infinity, cores = availableParallelism()): number {
   if (samples < 200) return 1;
@@ -44,6 +44,8 @@ export interface RendererPoolOptions extends RenderOptions {
 interface WorkerSlot {
   worker: Worker;
   inFlight: number;
+  /** False once the thread failed or ended: renders go to the others. */
+  alive: boolean;
   exited: Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
   const slots: WorkerSlot[] = [];
   const ready: Promise<Extract<PoolReply, { type: 'ready' }>>[] = [];
   const failSlot = (slot: WorkerSlot, why: string) => {
+    slot.alive = false;
     for (const [id, job] of pending) {
       if (job.slot === slot) { pending.delete(id); job.reject(new RenderError(why)); }
     }
@@ -74,7 +77,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
   for (let i = 0; i < n; i++) {
     const worker = startThread(siblingModule('pool-worker', import.meta.url), { workerData: data });
     let exit!: () => void;
-    const slot: WorkerSlot = { worker, inFlight: 0, exited: new Promise<void>((resolve) => { exit = resolve; }) };
+    const slot: WorkerSlot = { worker, inFlight: 0, alive: true, exited: new Promise<void>((resolve) => { exit = resolve; }) };
     slots.push(slot);
     ready.push(new Promise((resolve, reject) => {
       worker.on('message', (m: PoolReply) => {
@@ -92,6 +95,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
         failSlot(slot, `renderer worker ${i} failed: ${err.message}`);
       });
       worker.on('exit', (code) => {
+        slot.alive = false;
         exit();
         reject(new RenderError(`renderer worker ${i} exited (code ${code}) before it was ready`));
         if (!disposed) failSlot(slot, `renderer worker ${i} exited (code ${code})`);
@@ -118,7 +122,9 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     parallelism: n,
     render(desc: SceneDescription, options?: FrameOptions): Promise<Frame> {
       if (disposed) return Promise.reject(new RenderError('the renderer pool is disposed'));
-      const slot = slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      const live = slots.filter((s) => s.alive);
+      if (live.length === 0) return Promise.reject(new RenderError('every renderer worker has failed or exited'));
+      const slot = live.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
       const id = nextId++;
       slot.inFlight++;
       return new Promise<Frame>((resolve, reject) => {
