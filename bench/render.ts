@@ -9,7 +9,7 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
-import { createRenderers } from '../src/render/pool.js';
+import { createRenderers, samplesInFlight } from '../src/render/pool.js';
 import { workersOption } from '../src/cli/args.js';
 import type { FrameOptions } from '../src/render/renderer.js';
 import type { SamplingPlan } from '../src/spec/sample.js';
@@ -27,7 +27,7 @@ const catalog = library.catalog();
 const workersIdx = args.indexOf('--workers');
 const workers = workersOption(workersIdx >= 0 ? args[workersIdx + 1] : undefined);
 const renderer = await createRenderers(library, { workers });
-const depth = workers > 1 ? 2 * workers : 1;
+const depth = samplesInFlight(renderer);
 
 /** Render samples [from, to) of `plan` with `depth` in flight. */
 async function renderRange(plan: SamplingPlan, from: number, to: number, options?: FrameOptions, each?: (i: number) => void): Promise<void> {
@@ -52,8 +52,9 @@ function specFor(size: number, objects: number, count: number) {
 }
 
 /**
- * Warm-up: every class variant with each texture the benchmark draws, and every environment, so first-use costs (shader programs,
- * environment scenes, textures) are paid before timing; a long export pays them once too.
+ * Warm-up: every class variant with each texture the benchmark draws, and every environment, so
+ * first-use costs (shader programs, environment scenes, textures) are paid before timing; a long
+ * export pays them once too.
  */
 async function warmUp(size: number): Promise<void> {
   const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker', 'wood', 'noise'] } } }, catalog);

@@ -22,6 +22,7 @@ import type { Spec } from '../spec/schema.js';
 import type { Catalog } from '../spec/catalog.js';
 import { planSampling, shardRange, type SamplingPlan } from '../spec/sample.js';
 import { renderSample } from '../render/render-sample.js';
+import { samplesInFlight } from '../render/pool.js';
 import type { Frame, SceneRenderer } from '../render/renderer.js';
 import type { LabelSet } from '../labels/types.js';
 import { IMAGE_EXTENSIONS } from './encode.js';
@@ -225,15 +226,12 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
 
   try {
     for (const t of tarShards) await assembleIfComplete(t); // shards a killed run finished rendering but not writing
-    // Renders ahead: a pool gets two samples per worker, so each has its next one queued while its
-    // last answer travels back; consumed in index order, so the journal and every output are as with
-    // one renderer.
-    const workers = opts.renderer.parallelism ?? 1;
-    const renderAhead = workers > 1 ? 2 * workers : 1;
+    // Renders ahead (samplesInFlight), consumed in index order, so the journal and every output are
+    // as with one renderer.
     const todo = function* () {
       for (let i = start; i < end; i++) if (!entries.has(i)) yield i;
     };
-    const renders = inOrder(todo(), renderAhead, async (index) => ({ index, sample: await renderSample(opts.renderer, plan, index, opts.spec.labels) }), opts.signal);
+    const renders = inOrder(todo(), samplesInFlight(opts.renderer), async (index) => ({ index, sample: await renderSample(opts.renderer, plan, index, opts.spec.labels) }), opts.signal);
     for await (const { index, sample } of renders) {
       if (failure) break;
       const { desc, frame } = sample;

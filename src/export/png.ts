@@ -2,8 +2,8 @@
  * A small PNG encoder: label maps (8-bit grey masks, 16-bit grey depth, 8-bit RGB normals) and the
  * rendered images (RGBA frames written as RGB). sharp's raw input does not cover 16-bit grey cleanly,
  * label maps need exact values, and for small frames libvips' per-image pipeline costs more than the
- * compression, so these are written here: IHDR, one zlib IDAT of unfiltered rows, IEND. Same input,
- * same bytes.
+ * compression, so these are written here: IHDR, one zlib IDAT, IEND (label maps with unfiltered rows,
+ * renders with Sub-filtered ones). Same input, same bytes.
  */
 import { deflate, deflateSync, constants } from 'node:zlib';
 import { promisify } from 'node:util';

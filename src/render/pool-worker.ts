@@ -59,20 +59,35 @@ async function serve(port: NonNullable<typeof parentPort>, data: PoolWorkerData)
     port.close();
     return;
   }
+  // The worker's own queue, rendered one at a time, so `close` can drop what has not started.
+  const queue: Extract<PoolRequest, { type: 'render' }>[] = [];
+  let busy = false;
   let closing = false;
-  let last: Promise<unknown> = Promise.resolve();
+  const finish = () => void Promise.resolve(renderer.dispose()).finally(() => port.close());
+  const pump = async () => {
+    busy = true;
+    for (let m = queue.shift(); m && !closing; m = queue.shift()) {
+      const options = m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined;
+      try {
+        const frame = await renderer.render(m.desc, options);
+        send({ type: 'frame', id: m.id, frame }, transferables(frame));
+      } catch (err) {
+        send({ type: 'error', id: m.id, name: (err as Error).name, message: (err as Error).message });
+      }
+    }
+    busy = false;
+    if (closing) finish();
+  };
   port.on('message', (m: PoolRequest) => {
+    if (closing) return;
     if (m.type === 'close') {
       closing = true;
-      void last.then(() => renderer.dispose()).finally(() => port.close());
+      queue.length = 0;
+      if (!busy) finish();
       return;
     }
-    if (closing) return;
-    const options = m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined;
-    last = renderer.render(m.desc, options).then(
-      (frame) => send({ type: 'frame', id: m.id, frame }, transferables(frame)),
-      (err: Error) => send({ type: 'error', id: m.id, name: err.name, message: err.message }),
-    );
+    queue.push(m);
+    if (!busy) void pump();
   });
   send({ type: 'ready', backend: renderer.backend, adapter: renderer.adapter, threeRevision: renderer.threeRevision });
 }

@@ -34,6 +34,15 @@ export function autoWorkers(samples: number = Infinity, cores = availableParalle
   return Math.max(2, Math.min(4, cores));
 }
 
+/**
+ * Samples a caller should keep in flight on `renderer`: two per pool worker, so each has its next one
+ * queued while its last answer travels back; one for a single renderer.
+ */
+export function samplesInFlight(renderer: Pick<SceneRenderer, 'parallelism'>): number {
+  const workers = renderer.parallelism ?? 1;
+  return workers > 1 ? 2 * workers : 1;
+}
+
 /** Options of createRendererPool. */
 export interface RendererPoolOptions extends RenderOptions {
   workers: number;
@@ -95,10 +104,9 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
         failSlot(slot, `renderer worker ${i} failed: ${err.message}`);
       });
       worker.on('exit', (code) => {
-        slot.alive = false;
         exit();
         reject(new RenderError(`renderer worker ${i} exited (code ${code}) before it was ready`));
-        if (!disposed) failSlot(slot, `renderer worker ${i} exited (code ${code})`);
+        failSlot(slot, `renderer worker ${i} exited (code ${code})`); // nothing pending once disposed
       });
     }));
   }

@@ -30,8 +30,8 @@ export interface EncodedSample {
 
 let sharedWriter: SampleWriter | null = null;
 /**
- * The process's image encoding thread, started on first use (and again if it ever died): the server's
- * main thread also runs the renderer, which it shares with llvmpipe turn by turn (see sample-writer.ts).
+ * The process's image encoding thread, started on first use (and again if it ever died), so encoding
+ * stays off the main thread, which serves HTTP and, with one renderer, renders (see sample-writer.ts).
  */
 function encoder(): SampleWriter {
   if (!sharedWriter?.alive) sharedWriter = new SampleWriter();
