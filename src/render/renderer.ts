@@ -20,7 +20,7 @@ export interface RenderOptions {
   shadowMapSize?: number;
   /** Tone mapping applied before sRGB encoding. */
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';
-  /** Sun shadows: `soft` (four hardware-filtered PCF taps, see shadow-filter.ts), `hard` (one depth compare per pixel, cheaper), `off`. */
+  /** Sun shadows: `soft` (one hardware-filtered PCF tap on a map of about a texel per pixel, see shadow-filter.ts), `hard` (one depth compare per pixel, cheaper), `off`. */
   shadows?: 'soft' | 'hard' | 'off';
 }
 

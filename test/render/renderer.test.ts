@@ -5,6 +5,7 @@ import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 import type { AssetClass } from '../../src/assets/kit.js';
 import * as THREE from 'three';
+import { shadowMapSizeFor } from '../../src/render/scene.js';
 
 const library = createAssetLibrary();
 let renderer: SceneRenderer;
@@ -95,6 +96,15 @@ test('shadows: the ground beside an object, away from the sun, is darker than th
   const shade = pixel(f, sx, sy);
   const lit = pixel(f, lx, ly);
   t.true(shade[0] + 15 < lit[0], `shadowed ground ${shade} darker than lit ground ${lit}`);
+});
+
+test('the shadow map is sized at about a texel per image pixel, a power of two from 128 to the cap', (t) => {
+  t.is(shadowMapSizeFor([64, 64], 512), 128);
+  t.is(shadowMapSizeFor([128, 96], 512), 128);
+  t.is(shadowMapSizeFor([224, 224], 512), 256);
+  t.is(shadowMapSizeFor([320, 240], 512), 512);
+  t.is(shadowMapSizeFor([1024, 768], 512), 512);
+  t.is(shadowMapSizeFor([1024, 768], 2048), 1024);
 });
 
 test('a user class with vertex colours renders them (pooled meshes keep every attribute)', async (t) => {
