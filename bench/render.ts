@@ -1,7 +1,7 @@
 /**
  * Render benchmark: images/s render-only and end-to-end (render + encode + write) at several
  * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
- * Usage: npm run bench:render [-- --quick] [-- --long 10000] [-- --skip-table] [-- --workers auto|N]
+ * Usage: npm run bench:render [-- --quick] [-- --sizes 64,224] [-- --long 10000] [-- --skip-table] [-- --workers auto|N]
  * Renders as `synth export` does: `--workers auto` (the default) picks the renderer threads the CLI
  * picks for a long job (render/pool.ts), and every loop keeps two samples per renderer in flight.
  */
@@ -44,9 +44,9 @@ const allEnvs = catalog.environments;
 let peakRss = 0;
 const sampleRss = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
 
-function specFor(size: number, objects: number, count: number) {
+function specFor(size: number, objects: number, count: number, seed = 1) {
   return parseSpec({
-    name: 'bench', seed: 1, count, resolution: [size, size], classes: allClasses,
+    name: 'bench', seed, count, resolution: [size, size], classes: allClasses,
     factors: { objects: { const: objects }, environment: { choice: [...allEnvs] }, texture: { choice: ['default', 'checker', 'wood', 'noise'] } },
   }, catalog);
 }
@@ -66,6 +66,13 @@ async function warmUp(size: number): Promise<void> {
   const envs = planSampling(parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: ['cube'], factors: { environment: { values: [...allEnvs] }, objects: { values: [1, 5] } } }, catalog), catalog);
   await renderRange(envs, 0, envs.count);
   if (workers > 1) await renderRange(envs, 1, envs.count);
+  // Five-object scenes: objects in slots 1-4 have pooled meshes of their own, and the export's
+  // minimum-visible-pixels check renders with instance ids beside the colour (another shader variant
+  // of every material). A long export pays for these once; unpaid, they were a third of the five-object
+  // end-to-end row (its 268 images at 224²).
+  const five = planSampling(specFor(size, 5, 600, 7), catalog);
+  await renderRange(five, 0, five.count, { instanceAreas: true });
+  await renderRange(five, 0, 200);
 }
 
 async function renderOnly(size: number, objects: number, n: number): Promise<number> {
@@ -88,7 +95,13 @@ async function endToEnd(size: number, objects: number, n: number): Promise<numbe
 }
 
 const rows: string[][] = [];
-const sizes = skipTable ? [] : quick ? [64, 224] : [64, 128, 224, 512];
+const sizesIdx = args.indexOf('--sizes');
+const sizesAsked = sizesIdx >= 0 ? (args[sizesIdx + 1] ?? '').split(',').map(Number) : null;
+if (sizesAsked && (sizesAsked.length === 0 || sizesAsked.some((v) => !Number.isInteger(v) || v < 16 || v > 2048))) {
+  console.error(`--sizes: expected comma-separated image sides from 16 to 2048 (e.g. 64,224), got ${JSON.stringify(args[sizesIdx + 1] ?? '')}`);
+  process.exit(2);
+}
+const sizes = skipTable ? [] : sizesAsked ?? (quick ? [64, 224] : [64, 128, 224, 512]);
 for (const size of sizes) {
   await warmUp(size);
   for (const objects of [1, 5]) {
