@@ -39,9 +39,46 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
 }
 
-/** sfc32: small, fast, and passes PractRand for our purposes. */
-function sfc32(a: number, b: number, c: number, d: number): () => number {
-  return () => {
+/** Uniform floats in [0, 1) with the Rng helpers on top of `next` (shared by both generators below). */
+abstract class RngBase implements Rng {
+  abstract next(): number;
+  uniform(min: number, max: number): number {
+    return min + (max - min) * this.next();
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  normal(mean = 0, std = 1): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  weighted(weights: readonly number[]): number {
+    let total = 0;
+    for (const w of weights) total += w;
+    let r = this.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i];
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)];
+  }
+}
+
+/**
+ * sfc32: small, fast, and passes PractRand for our purposes. Its state lives in one small object
+ * (a sample draws from dozens of streams: closures per stream were a third of what the server's main
+ * thread allocated per render request).
+ */
+class Sfc32 extends RngBase {
+  constructor(private a: number, private b: number, private c: number, private d: number) {
+    super();
+  }
+  next(): number {
+    let { a, b, c, d } = this;
     a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
     const t = (a + b + d) | 0;
     d = (d + 1) | 0;
@@ -49,34 +86,24 @@ function sfc32(a: number, b: number, c: number, d: number): () => number {
     b = (c + (c << 3)) | 0;
     c = (c << 21) | (c >>> 11);
     c = (c + t) | 0;
+    this.a = a; this.b = b; this.c = c; this.d = d;
     return (t >>> 0) / 4294967296;
-  };
+  }
+}
+
+/** An Rng over a caller's raw [0, 1) source. */
+class SourceRng extends RngBase {
+  constructor(private readonly source: () => number) {
+    super();
+  }
+  next(): number {
+    return this.source();
+  }
 }
 
 /** Wrap a raw [0,1) source with the Rng helpers. */
 export function rngFromSource(source: () => number): Rng {
-  const rng: Rng = {
-    next: source,
-    uniform: (min, max) => min + (max - min) * source(),
-    int: (min, max) => min + Math.floor(source() * (max - min + 1)),
-    normal: (mean = 0, std = 1) => {
-      const u = 1 - source();
-      const v = source();
-      return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    },
-    weighted: (weights) => {
-      let total = 0;
-      for (const w of weights) total += w;
-      let r = source() * total;
-      for (let i = 0; i < weights.length; i++) {
-        r -= weights[i];
-        if (r < 0) return i;
-      }
-      return weights.length - 1;
-    },
-    pick: (items) => items[Math.floor(source() * items.length)],
-  };
-  return rng;
+  return new SourceRng(source);
 }
 
 /**
@@ -89,7 +116,7 @@ export function rngFor(seed: number, index: number, purpose = ''): Rng {
   const hi = Math.floor(index / 4294967296);
   const i = mix32((index >>> 0) ^ mix32(hi + 0x632be5ab));
   const p = hashString(purpose);
-  const source = sfc32(s, i, p, mix32(s ^ i ^ p ^ 0x5bd1e995));
-  for (let k = 0; k < 12; k++) source(); // warm up: decorrelate nearby seeds
-  return rngFromSource(source);
+  const rng = new Sfc32(s, i, p, mix32(s ^ i ^ p ^ 0x5bd1e995));
+  for (let k = 0; k < 12; k++) rng.next(); // warm up: decorrelate nearby seeds
+  return rng;
 }

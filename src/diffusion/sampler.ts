@@ -103,10 +103,9 @@ export interface Sampler {
  * r = sqrt(−2 ln(1 − u)), out[2i] = r·cos(2πv), out[2i+1] = r·sin(2πv); an odd tail uses the cosine.
  */
 export function normalNoise(rng: Rng, n: number, out = new Float32Array(n)): Float32Array {
-  const next = rng.next;
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - next()));
-    const a = 2 * Math.PI * next();
+    const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
+    const a = 2 * Math.PI * rng.next();
     out[i] = r * Math.cos(a);
     if (i + 1 < n) out[i + 1] = r * Math.sin(a);
   }

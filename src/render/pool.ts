@@ -1,7 +1,9 @@
 /**
  * A pool of renderers on worker threads, behind the SceneRenderer interface: each thread owns its own
- * GPU device, asset library and three.js renderer (pool-worker.ts), and a render goes to the thread
- * with the fewest renders in flight; the pixels come back without a copy. On the CPU path one renderer
+ * GPU device, asset library and three.js renderer (pool-worker.ts). Renders wait in one queue, in the
+ * order asked, and go to a thread when it has fewer than THREAD_DEPTH in flight (the one with fewest),
+ * so a slow render holds up only the one queued behind it on its thread, never a backlog that another,
+ * idle thread could have taken (the server's tail latency); the pixels come back without a copy. On the CPU path one renderer
  * leaves a third of two cores idle: its thread and llvmpipe's rasteriser take turns (llvmpipe finishes
  * each pass before the thread goes on), so a second renderer fills the gaps; on more cores N renderers
  * render close to N times as fast. Callers must keep several samples in flight (see `parallelism`).
@@ -35,12 +37,18 @@ export function autoWorkers(samples: number = Infinity, cores = availableParalle
 }
 
 /**
- * Samples a caller should keep in flight on `renderer`: two per pool worker, so each has its next one
- * queued while its last answer travels back; one for a single renderer.
+ * Renders handed to one thread at a time: its current one and the next, so it starts the next without
+ * waiting for a message from the pool; the rest wait in the pool's queue.
+ */
+export const THREAD_DEPTH = 2;
+
+/**
+ * Samples a caller should keep in flight on `renderer`: THREAD_DEPTH per pool worker, so each has its
+ * next one while its last answer travels back; one for a single renderer.
  */
 export function samplesInFlight(renderer: Pick<SceneRenderer, 'parallelism'>): number {
   const workers = renderer.parallelism ?? 1;
-  return workers > 1 ? 2 * workers : 1;
+  return workers > 1 ? THREAD_DEPTH * workers : 1;
 }
 
 /** Options of createRendererPool. */
@@ -72,16 +80,37 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     backgrounds: registeredBackgroundImages().map((b) => ({ name: b.name, width: b.width, height: b.height, rgba: b.rgba })),
   };
   await pinGpuDrivers(render.backend);
-  const pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; slot: WorkerSlot }>();
+  interface Job { request: Extract<PoolRequest, { type: 'render' }>; resolve: (f: Frame) => void; reject: (e: Error) => void }
+  /** Renders not yet handed to a thread, oldest first. */
+  const waiting: Job[] = [];
+  /** Renders a thread has, by request id. */
+  const pending = new Map<number, Job & { slot: WorkerSlot }>();
   let nextId = 0;
   let disposed = false;
   const slots: WorkerSlot[] = [];
   const ready: Promise<Extract<PoolReply, { type: 'ready' }>>[] = [];
+  /** Hand waiting renders to the live threads with room, fewest in flight first. */
+  const dispatch = () => {
+    while (waiting.length > 0) {
+      const live = slots.filter((s) => s.alive);
+      if (live.length === 0) {
+        for (const job of waiting.splice(0)) job.reject(new RenderError('every renderer worker has failed or exited'));
+        return;
+      }
+      const slot = live.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      if (slot.inFlight >= THREAD_DEPTH) return;
+      const job = waiting.shift()!;
+      slot.inFlight++;
+      pending.set(job.request.id, { ...job, slot });
+      slot.worker.postMessage(job.request);
+    }
+  };
   const failSlot = (slot: WorkerSlot, why: string) => {
     slot.alive = false;
     for (const [id, job] of pending) {
       if (job.slot === slot) { pending.delete(id); job.reject(new RenderError(why)); }
     }
+    dispatch();
   };
   for (let i = 0; i < n; i++) {
     const worker = startThread(siblingModule('pool-worker', import.meta.url), { workerData: data });
@@ -98,6 +127,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
         slot.inFlight--;
         if (m.type === 'frame') job.resolve(m.frame);
         else job.reject(Object.assign(new RenderError(m.message), { name: m.name }));
+        dispatch();
       });
       worker.on('error', (err) => {
         reject(new RenderError(`renderer worker ${i}: ${err.message}`));
@@ -130,15 +160,11 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     parallelism: n,
     render(desc: SceneDescription, options?: FrameOptions): Promise<Frame> {
       if (disposed) return Promise.reject(new RenderError('the renderer pool is disposed'));
-      const live = slots.filter((s) => s.alive);
-      if (live.length === 0) return Promise.reject(new RenderError('every renderer worker has failed or exited'));
-      const slot = live.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-      const id = nextId++;
-      slot.inFlight++;
+      if (!slots.some((s) => s.alive)) return Promise.reject(new RenderError('every renderer worker has failed or exited'));
+      const request: Extract<PoolRequest, { type: 'render' }> = { type: 'render', id: nextId++, desc, labels: options?.labels ? [...options.labels] : null, instanceAreas: options?.instanceAreas === true };
       return new Promise<Frame>((resolve, reject) => {
-        pending.set(id, { resolve, reject, slot });
-        const request: PoolRequest = { type: 'render', id, desc, labels: options?.labels ? [...options.labels] : null, instanceAreas: options?.instanceAreas === true };
-        slot.worker.postMessage(request);
+        waiting.push({ request, resolve, reject });
+        dispatch();
       });
     },
     /**
@@ -148,7 +174,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     async dispose() {
       if (disposed) return;
       disposed = true;
-      for (const job of pending.values()) job.reject(new RenderError('the renderer pool was disposed'));
+      for (const job of [...waiting.splice(0), ...pending.values()]) job.reject(new RenderError('the renderer pool was disposed'));
       pending.clear();
       await closeAll();
     },

@@ -209,7 +209,13 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
     const format = IMAGE_FORMAT_OF[type];
     const indices = format ? r.indices.slice(0, 1) : r.indices;
     const samples: EncodedSample[] = [];
-    for await (const s of renderInOrder({ renderer, plan: r.plan, spec: r.spec, format, signal }, indices)) samples.push(s);
+    try {
+      for await (const s of renderInOrder({ renderer, plan: r.plan, spec: r.spec, format, signal }, indices)) samples.push(s);
+    } catch (err) {
+      // The client left (a shutdown may then free the renderer under its render): no one to answer.
+      if (signal.aborted) return void res.destroy();
+      throw err;
+    }
     if (signal.aborted) return void res.destroy();
     res.setHeader('Cache-Control', 'no-store');
     if (format) {

@@ -45,6 +45,17 @@ export function jsonDepth(value: unknown, stopAt = MAX_BODY_DEPTH + 1): number {
   return max;
 }
 
+/** Each envelope without its `spec` field, derived once (a derived zod schema compiles its parser on first use). */
+const fieldsSchemas = new WeakMap<z.ZodObject, z.ZodObject>();
+function fieldsSchema(envelope: z.ZodObject): z.ZodObject {
+  let schema = fieldsSchemas.get(envelope);
+  if (!schema) {
+    schema = envelope.omit({ spec: true } as never);
+    fieldsSchemas.set(envelope, schema);
+  }
+  return schema;
+}
+
 /**
  * Split a body into its spec and envelope fields: `{spec, ...}` is an envelope (a spec has no `spec`
  * key), anything else is a bare spec.
@@ -56,7 +67,7 @@ function unwrap<T extends z.ZodObject>(body: unknown, envelope: T): { rawSpec: u
     // The envelope's own fields are checked by zod here; the spec goes through parseSpec after.
     const fieldsOnly = { ...(body as Record<string, unknown>) };
     delete fieldsOnly.spec;
-    const check = envelope.omit({ spec: true } as never).safeParse(fieldsOnly);
+    const check = fieldsSchema(envelope).safeParse(fieldsOnly);
     if (!check.success) throw badInput(zodInputError(check.error, fieldsOnly));
     return { rawSpec: (body as Record<string, unknown>).spec, fields: check.data as unknown as Partial<z.infer<T>>, prefix: 'spec.' };
   }
