@@ -7,7 +7,8 @@
  * Targets: p99 <= 50 ms for one 64x64 render at concurrency 8; streaming >= 90% of export images/s.
  * Rows run in `--passes` interleaved passes (default 2; 1 with --quick) and report each figure's mean
  * over them: this machine's speed drifts from minute to minute.
- * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --passes 2] [-- --stream-count 500] [-- --workers auto|N]
+ * Before the timed rows the server gets `--warm-up` seconds of load per size (default 15; 4 with --quick).
+ * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --passes 2] [-- --warm-up 15] [-- --stream-count 500] [-- --workers auto|N]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const quick = args.includes('--quick');
 const duration = numArg('duration', quick ? 2 : 5);
 const passes = Math.max(1, numArg('passes', quick ? 1 : 2));
 const streamCount = numArg('stream-count', quick ? 150 : 500);
+const warmSeconds = numArg('warm-up', quick ? 4 : 15);
 const SEEDS = 32;
 
 const rss = (pid: number): number | null => {
@@ -78,10 +80,19 @@ async function post(path: string, body: unknown, accept = 'application/json'): P
   return bytes;
 }
 
-// Warm up at both sizes (the first renders of a class build its geometry and pipelines), eight requests
-// at a time so that every renderer worker of a pool gets its share.
+// Warm up at both sizes: the first renders of a class build its geometry and pipelines, and each
+// renderer thread's V8 optimises three.js only after some thousands of calls. Measured: a fresh server
+// answered 64x64 at concurrency 8 at about 150 req/s in its first 5 s of load, 190 in the next 5 s and
+// 250-300 after 15 s. The warm-up rows are printed (not in the table) so the cold figures stay visible.
 for (const side of [64, 224]) {
   for (let s = 0; s < SEEDS; s += 8) await Promise.all(Array.from({ length: Math.min(8, SEEDS - s) }, (_, k) => post('/v1/render', renderSpec(side, s + k))));
+  let n = 0;
+  const r = await autocannon({
+    url: `${url}/v1/render`, method: 'POST', connections: 8, duration: warmSeconds,
+    headers: { 'content-type': 'application/json', accept: 'image/png' },
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(renderSpec(side, 500_000 + n++)) }) }],
+  });
+  process.stderr.write(`  warm-up: ${side}x${side}  image/png  8  ${r.requests.average.toFixed(1)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms (${warmSeconds} s)\n`);
 }
 
 const configs = [64, 224].flatMap((side) => ['application/json', 'image/png'].flatMap((accept) => [1, 8, 32].map((connections) => ({ side, accept, connections }))));
@@ -154,7 +165,7 @@ function table(header: string[], body: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-console.log(`\nbackend: ${health.renderer.backend} (${health.renderer.adapter}); autocannon ${duration} s per row on loopback, mean of ${passes} interleaved pass(es); server in a child process`);
+console.log(`\nbackend: ${health.renderer.backend} (${health.renderer.adapter}); autocannon ${duration} s per row on loopback, mean of ${passes} interleaved pass(es) after ${warmSeconds} s of warm-up load per size; server in a child process`);
 console.log('\nPOST /v1/render, one object, one sample per request');
 console.log(table(['size', 'accept', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
 const target = rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'image/png');
