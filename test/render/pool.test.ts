@@ -52,6 +52,28 @@ test.serial('a pool of renderer threads draws the same frames and labels as one 
   await t.throwsAsync(pool.render(describeSample(plan, 0)), { message: /disposed/ });
 });
 
+test.serial('renders wait in the pool and go to whichever thread frees first: a slow render holds up one render, not a backlog', async (t) => {
+  const big = planSampling(parseSpec({ name: 'big', seed: 1, count: 4, resolution: [1024, 1024], classes: ['dog', 'car'], labels: ['segmentation', 'depth', 'normals'], factors: { objects: { const: 5 } } }, catalog), catalog);
+  const small = planSampling(parseSpec({ name: 'small', seed: 1, count: 16, resolution: [32, 32], classes: ['cube'] }, catalog), catalog);
+  const bigOptions = { labels: ['segmentation', 'depth', 'normals'] as const };
+  const pool = await createRendererPool(library, { workers: 2 });
+  try {
+    // Both threads draw both kinds once, so no first-use compile decides the order below.
+    await Promise.all([pool.render(describeSample(big, 0), bigOptions), pool.render(describeSample(big, 1), bigOptions), ...[0, 1, 2, 3].map((i) => pool.render(describeSample(small, i)))]);
+    const order: string[] = [];
+    const slow = pool.render(describeSample(big, 2), bigOptions).then(() => order.push('big'));
+    const quick = Array.from({ length: 7 }, (_, i) => pool.render(describeSample(small, 4 + i)).then(() => order.push(`small${i}`)));
+    await Promise.all([slow, ...quick]);
+    // Two renders go to each thread at a time: the big one and the second small one share a thread,
+    // the other thread takes every small one after. Per-thread queues filled up front would leave three
+    // small renders behind the big one.
+    const before = order.indexOf('big');
+    t.true(before >= 5, `small renders answered before the big one: ${before} (${order.join(' ')})`);
+  } finally {
+    await pool.dispose();
+  }
+});
+
 test.serial('an export through a pool writes the same files as through one renderer', async (t) => {
   const outs = [await mkdtemp(join(tmpdir(), 'pool-1-')), await mkdtemp(join(tmpdir(), 'pool-2-'))];
   const single = await createRenderer(library);
