@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../../src/assets/library.js';
 import { createRenderer } from '../../src/render/renderer.js';
-import { autoWorkers, createRendererPool } from '../../src/render/pool.js';
+import { autoWorkers, createRendererPool, threadHeapMb, THREAD_HEAP_MB } from '../../src/render/pool.js';
 import { parseSpec } from '../../src/spec/schema.js';
 import { describeSample, planSampling } from '../../src/spec/sample.js';
 import { exportDataset } from '../../src/export/export.js';
@@ -23,6 +23,14 @@ test('auto workers: one renderer thread per core, at least two, at most 4; one f
   t.is(autoWorkers(10_000, 3), 3);
   t.is(autoWorkers(10_000, 32), 4);
   t.is(autoWorkers(100, 16), 1);
+});
+
+test('renderer threads cap their heap at 128 MB unless SYNTH_RENDERER_HEAP_MB says otherwise; a bad value is named', (t) => {
+  t.is(threadHeapMb({}), THREAD_HEAP_MB);
+  t.is(THREAD_HEAP_MB, 128);
+  t.is(threadHeapMb({ SYNTH_RENDERER_HEAP_MB: '512' }), 512);
+  t.throws(() => threadHeapMb({ SYNTH_RENDERER_HEAP_MB: 'lots' }), { instanceOf: RangeError, message: /SYNTH_RENDERER_HEAP_MB: expected an integer number of MB, at least 64, got "lots"/ });
+  t.throws(() => threadHeapMb({ SYNTH_RENDERER_HEAP_MB: '16' }), { message: /at least 64/ });
 });
 
 test.serial('a pool of renderer threads draws the same frames and labels as one renderer, in any order', async (t) => {
