@@ -39,9 +39,25 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
 }
 
-/** Uniform floats in [0, 1) with the Rng helpers on top of `next` (shared by both generators below). */
-abstract class RngBase implements Rng {
-  abstract next(): number;
+/**
+ * sfc32 (small, fast, and passes PractRand for our purposes) with the Rng helpers. Its state lives in
+ * one small object (a sample draws from dozens of streams: closures per stream were a third of what
+ * the server's main thread allocated per render request).
+ */
+class Sfc32 implements Rng {
+  constructor(private a: number, private b: number, private c: number, private d: number) {}
+  next(): number {
+    let { a, b, c, d } = this;
+    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    const t = (a + b + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    this.a = a; this.b = b; this.c = c; this.d = d;
+    return (t >>> 0) / 4294967296;
+  }
   uniform(min: number, max: number): number {
     return min + (max - min) * this.next();
   }
@@ -66,44 +82,6 @@ abstract class RngBase implements Rng {
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)];
   }
-}
-
-/**
- * sfc32: small, fast, and passes PractRand for our purposes. Its state lives in one small object
- * (a sample draws from dozens of streams: closures per stream were a third of what the server's main
- * thread allocated per render request).
- */
-class Sfc32 extends RngBase {
-  constructor(private a: number, private b: number, private c: number, private d: number) {
-    super();
-  }
-  next(): number {
-    let { a, b, c, d } = this;
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    const t = (a + b + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    this.a = a; this.b = b; this.c = c; this.d = d;
-    return (t >>> 0) / 4294967296;
-  }
-}
-
-/** An Rng over a caller's raw [0, 1) source. */
-class SourceRng extends RngBase {
-  constructor(private readonly source: () => number) {
-    super();
-  }
-  next(): number {
-    return this.source();
-  }
-}
-
-/** Wrap a raw [0,1) source with the Rng helpers. */
-export function rngFromSource(source: () => number): Rng {
-  return new SourceRng(source);
 }
 
 /**

@@ -3,8 +3,8 @@
  * GPU device, asset library and three.js renderer (pool-worker.ts). Renders wait in one queue, in the
  * order asked, and go to a thread when it has fewer than THREAD_DEPTH in flight (the one with fewest),
  * so a slow render holds up only the one queued behind it on its thread, never a backlog that another,
- * idle thread could have taken (the server's tail latency); the pixels come back without a copy. On the CPU path one renderer
- * leaves a third of two cores idle: its thread and llvmpipe's rasteriser take turns (llvmpipe finishes
+ * idle thread could have taken (the server's tail latency); the pixels come back without a copy.
+ * On the CPU path one renderer leaves a third of two cores idle: its thread and llvmpipe's rasteriser take turns (llvmpipe finishes
  * each pass before the thread goes on), so a second renderer fills the gaps; on more cores N renderers
  * render close to N times as fast. Callers must keep several samples in flight (see `parallelism`).
  * A frame depends only on its description, never on what a renderer drew before, so which thread draws
@@ -108,7 +108,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
   let disposed = false;
   const slots: WorkerSlot[] = [];
   const ready: Promise<Extract<PoolReply, { type: 'ready' }>>[] = [];
-  /** Hand waiting renders to the live threads with room, fewest in flight first. */
+  /** Hand waiting renders to the live threads with room, fewest in flight first (none alive: reject them). */
   const dispatch = () => {
     while (waiting.length > 0) {
       const live = slots.filter((s) => s.alive);
@@ -181,7 +181,6 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     parallelism: n,
     render(desc: SceneDescription, options?: FrameOptions): Promise<Frame> {
       if (disposed) return Promise.reject(new RenderError('the renderer pool is disposed'));
-      if (!slots.some((s) => s.alive)) return Promise.reject(new RenderError('every renderer worker has failed or exited'));
       const request: Extract<PoolRequest, { type: 'render' }> = { type: 'render', id: nextId++, desc, labels: options?.labels ? [...options.labels] : null, instanceAreas: options?.instanceAreas === true };
       return new Promise<Frame>((resolve, reject) => {
         waiting.push({ request, resolve, reject });

@@ -212,9 +212,8 @@ export function createApp(deps: AppDeps): Express & { stats: AppStats } {
     try {
       for await (const s of renderInOrder({ renderer, plan: r.plan, spec: r.spec, format, signal }, indices)) samples.push(s);
     } catch (err) {
-      // The client left (a shutdown may then free the renderer under its render): no one to answer.
-      if (signal.aborted) return void res.destroy();
-      throw err;
+      // A render failing after the client left (a shutdown may free the renderer under it) has no one to answer.
+      if (!signal.aborted) throw err;
     }
     if (signal.aborted) return void res.destroy();
     res.setHeader('Cache-Control', 'no-store');

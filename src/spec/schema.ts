@@ -200,6 +200,7 @@ function checkDistribution(def: FactorDef, dist: unknown, path: string, catalog:
  * thread per render request when it was derived per call).
  */
 const StructuralSchema = SpecSchema.omit({ factors: true, holdout: true, labels: true });
+const HAND_CHECKED = new Set(['factors', 'holdout', 'labels']);
 
 /**
  * Validate a spec (parsed JSON) against the schema and the catalog, filling in defaults.
@@ -212,10 +213,7 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   }
   const raw = input as Record<string, unknown>;
   const issues: InputIssue[] = [];
-  // Factors and holdout get hand-made messages; the rest is checked by zod.
-  const structural = StructuralSchema.safeParse(
-    Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'factors' && k !== 'holdout' && k !== 'labels')),
-  );
+  const structural = StructuralSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !HAND_CHECKED.has(k))));
   if (!structural.success) issues.push(...zodIssues(structural.error, [], raw));
   const base = structural.success ? structural.data : null;
   // Background images add environments named image:<file name without extension> for this spec.
