@@ -6,7 +6,7 @@ import { LABEL_PASSES } from '../../src/labels/types.js';
 import { WRITER_FORMATS } from '../../src/export/manifest.js';
 import { CatalogSchema, HealthSchema, RenderResponseSchema } from '../../src/server/schemas.js';
 import type { RunningServer } from '../../src/server/main.js';
-import { call, disposeRenderer, isError, serve, tarGroups, TINY } from './helpers.js';
+import { call, disposeRenderer, isError, serve, sharedRenderer, tarGroups, TINY } from './helpers.js';
 
 let server: RunningServer;
 test.before(async () => {
@@ -226,5 +226,32 @@ test('CORS only for the configured origin', async (t) => {
     t.regex(pre.headers.get('access-control-allow-headers') ?? '', /Authorization/);
   } finally {
     await open.shutdown();
+  }
+});
+
+test('a sync render that fails after its client left is dropped without an error in the log', async (t) => {
+  const base = await sharedRenderer();
+  let started!: () => void;
+  const renderStarted = new Promise<void>((r) => { started = r; });
+  let fail!: (e: Error) => void;
+  const failing = {
+    backend: base.backend, adapter: base.adapter, threeRevision: base.threeRevision, library: base.library,
+    render: () => { started(); return new Promise<never>((_, reject) => { fail = reject; }); },
+    dispose() {},
+  };
+  const errors: string[] = [];
+  const own = await serve({ renderer: failing, logger: { request() {}, info() {}, error: (line) => errors.push(line) } });
+  try {
+    const client = new AbortController();
+    const answer = fetch(`${own.url}/v1/render`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...TINY, count: 1 }), signal: client.signal }).catch(() => 'aborted');
+    await renderStarted;
+    client.abort();
+    t.is(await answer, 'aborted');
+    await new Promise((r) => setTimeout(r, 100)); // the server sees the socket close
+    fail(new Error('the renderer pool was disposed'));
+    await new Promise((r) => setTimeout(r, 100));
+    t.deepEqual(errors, [], 'nothing logged for a client that is gone');
+  } finally {
+    await own.shutdown();
   }
 });
