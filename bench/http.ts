@@ -16,7 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
-import { createRenderer } from '../src/render/renderer.js';
+import { createRenderers, samplesInFlight } from '../src/render/pool.js';
+import { workersOption } from '../src/cli/args.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
 import { exportDataset, type WriterFormat } from '../src/export/export.js';
@@ -137,10 +138,17 @@ const rssEnd = rss(child.pid!);
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 
-const renderer = await createRenderer(library);
+// The comparison is with `synth export` of the same spec: its renderer threads (autoWorkers for the
+// count) and their rasteriser setting (framePixels of the spec), in this process now the server is gone.
+const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), framePixels: 224 * 224 });
 const spec = parseSpec(streamSpec, catalog);
 const plan = planSampling(spec, catalog);
-for (let i = 0; i < streamCount; i++) await renderer.render(describeSample(plan, i)); // same warm-up as the server got
+const warming: Promise<unknown>[] = []; // the same warm-up as the server got, as many in flight as export keeps
+for (let i = 0; i < streamCount; i++) {
+  warming.push(renderer.render(describeSample(plan, i)));
+  if (warming.length >= samplesInFlight(renderer)) await warming.shift();
+}
+await Promise.all(warming);
 const exportRows: string[][] = [['POST /v1/stream (webdataset tar over HTTP)', String(streamCount), streamSeconds.toFixed(2), streamRate.toFixed(1), '-', `${(tar.length / 1e6).toFixed(1)} MB`]];
 let best = 0;
 for (const formats of [['imagefolder'], ['webdataset']] as WriterFormat[][]) {
@@ -156,7 +164,7 @@ for (const formats of [['imagefolder'], ['webdataset']] as WriterFormat[][]) {
 }
 for (const r of exportRows.slice(1)) r[4] = '';
 exportRows[0][4] = `${((streamRate / best) * 100).toFixed(0)}% of best export`;
-renderer.dispose();
+await renderer.dispose();
 await rm(dataDir, { recursive: true, force: true });
 
 function table(header: string[], body: string[][]): string {

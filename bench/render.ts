@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
 import { createRenderers, samplesInFlight } from '../src/render/pool.js';
+import { rasterThreads } from '../src/render/gpu.js';
 import { workersOption } from '../src/cli/args.js';
 import type { FrameOptions } from '../src/render/renderer.js';
 import type { SamplingPlan } from '../src/spec/sample.js';
@@ -26,7 +27,17 @@ const library = createAssetLibrary();
 const catalog = library.catalog();
 const workersIdx = args.indexOf('--workers');
 const workers = workersOption(workersIdx >= 0 ? args[workersIdx + 1] : undefined);
-const renderer = await createRenderers(library, { workers });
+const sizesIdx = args.indexOf('--sizes');
+const sizesAsked = sizesIdx >= 0 ? (args[sizesIdx + 1] ?? '').split(',').map(Number) : null;
+if (sizesAsked && (sizesAsked.length === 0 || sizesAsked.some((v) => !Number.isInteger(v) || v < 16 || v > 2048))) {
+  console.error(`--sizes: expected comma-separated image sides from 16 to 2048 (e.g. 64,224), got ${JSON.stringify(args[sizesIdx + 1] ?? '')}`);
+  process.exit(2);
+}
+const sizes = skipTable ? [] : sizesAsked ?? (quick ? [64, 224] : [64, 128, 224, 512]);
+// llvmpipe's rasteriser threads are set once per process, for the largest frame asked (as `synth export`
+// sets them for its spec's resolution): with 512 in the table every row gets four (llvmpipeThreads).
+const largest = Math.max(224, ...sizes); // the demo and all-labels rows are 224x224; --long renders 224x224
+const renderer = await createRenderers(library, { workers, framePixels: largest * largest });
 const depth = samplesInFlight(renderer);
 
 /** Render samples [from, to) of `plan` with `depth` in flight. */
@@ -95,13 +106,6 @@ async function endToEnd(size: number, objects: number, n: number): Promise<numbe
 }
 
 const rows: string[][] = [];
-const sizesIdx = args.indexOf('--sizes');
-const sizesAsked = sizesIdx >= 0 ? (args[sizesIdx + 1] ?? '').split(',').map(Number) : null;
-if (sizesAsked && (sizesAsked.length === 0 || sizesAsked.some((v) => !Number.isInteger(v) || v < 16 || v > 2048))) {
-  console.error(`--sizes: expected comma-separated image sides from 16 to 2048 (e.g. 64,224), got ${JSON.stringify(args[sizesIdx + 1] ?? '')}`);
-  process.exit(2);
-}
-const sizes = skipTable ? [] : sizesAsked ?? (quick ? [64, 224] : [64, 128, 224, 512]);
 for (const size of sizes) {
   await warmUp(size);
   for (const objects of [1, 5]) {
@@ -142,7 +146,7 @@ if (!skipTable) {
   const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, llvmpipe rasteriser threads: ${rasterThreads() ?? 'n/a'}${rasterThreads() === 0 ? ' (each renderer thread rasterises its own frames)' : ''}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

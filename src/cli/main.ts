@@ -95,7 +95,7 @@ async function commandExport(argv: string[]): Promise<number> {
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   const [first, last] = shardRange(spec.count, shardIndex, numShards);
   const workers = workersOption(values.workers, last - first);
-  const renderer = await createRenderers(library, { backend, shadows, workers, assetsDir: values.assets });
+  const renderer = await createRenderers(library, { backend, shadows, workers, assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
   try {
     return await interruptible(async (signal) => {

@@ -42,25 +42,47 @@ const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aa
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
 /**
- * llvmpipe's rasteriser threads when LP_NUM_THREADS is not set: one per core (llvmpipe's own default),
- * but at least four. On two cores four threads render 224² frames 5-10% faster (one object) and 10-19%
- * (five objects) than two (measured; why is our reading: a frame is only 16 tiles of 64x64 of very
- * unequal cost, sky against an object, and more threads than cores keep both busy to the frame's end).
- * Rasterised pixels do not depend on the thread count.
+ * Frames up to this many pixels render faster when each renderer thread rasterises its own frames
+ * (LP_NUM_THREADS=0) than on llvmpipe's rasteriser threads, once there are two renderer threads or
+ * more. llvmpipe has one rasteriser per process, shared by every renderer thread under a lock: its
+ * threads pay off when rasterising is a large part of a frame, and cost a hand-over and wake-ups per
+ * pass (shadow map, image, instance ids) when it is not. Measured on 2 cores with two renderer threads
+ * (bench/render.ts, end to end, one object): 64² 271 → 356 img/s, 224² 132 → 152, 320² 85 → 91, 384²
+ * 68 → 72 (five objects even), 512² 52 → 46; 64² over HTTP at concurrency 8: 340 → 500-590 req/s.
  */
-export function llvmpipeThreads(cores = availableParallelism()): number {
+export const SMALL_FRAME_PIXELS = 384 * 384;
+
+/**
+ * llvmpipe's rasteriser threads when LP_NUM_THREADS is not set. With two renderer threads or more and
+ * frames of at most SMALL_FRAME_PIXELS: none (each renderer thread rasterises its own). Otherwise one
+ * per core (llvmpipe's own default), but at least four: on two cores four threads render 224² frames
+ * 5-10% faster (one object) and 10-19% (five objects) than two with one renderer (measured; why is our
+ * reading: a frame is only 16 tiles of 64x64 of very unequal cost, sky against an object, and more
+ * threads than cores keep both busy to the frame's end). Rasterised pixels do not depend on the count.
+ * @param renderers renderer threads that will share the rasteriser
+ * @param framePixels the largest frame (width x height) they are expected to render; unknown: Infinity
+ */
+export function llvmpipeThreads(cores = availableParallelism(), renderers = 1, framePixels = Infinity): number {
+  if (renderers >= 2 && framePixels <= SMALL_FRAME_PIXELS) return 0;
   return Math.min(16, Math.max(4, cores));
 }
 
 /**
  * Set what Mesa reads from the process environment when it opens an adapter (unless the user set it):
- * LP_NUM_THREADS (llvmpipeThreads) and EGL_PLATFORM=surfaceless (no display). Mesa reads the C
- * environment, which only the main thread's process.env writes to (a worker thread's is its own
- * copy), so a renderer pool calls this before it starts its threads; openGpu calls it too.
+ * LP_NUM_THREADS (`rasterThreads`, default llvmpipeThreads()) and EGL_PLATFORM=surfaceless (no
+ * display). Mesa reads the C environment, which only the main thread's process.env writes to (a worker
+ * thread's is its own copy), and only when the process opens its first adapter: a renderer pool calls
+ * this before it starts its threads; openGpu calls it too. The first call of a process decides.
  */
-export function prepareGpuEnvironment(): void {
-  process.env.LP_NUM_THREADS ??= String(llvmpipeThreads());
+export function prepareGpuEnvironment(rasterThreads: number = llvmpipeThreads()): void {
+  process.env.LP_NUM_THREADS ??= String(rasterThreads);
   process.env.EGL_PLATFORM ??= 'surfaceless';
+}
+
+/** llvmpipe's rasteriser threads in this process: LP_NUM_THREADS as set (by the user or prepareGpuEnvironment), null before. */
+export function rasterThreads(): number | null {
+  const v = process.env.LP_NUM_THREADS;
+  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v);
 }
 
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
@@ -90,12 +112,13 @@ const pinned: unknown[] = [];
  * Mesa) or the Vulkan loader when its last adapter on them goes; with renderers on several threads, a
  * thread freeing its device then unmapped code another ending thread was about to run (its
  * thread-local destructors): a segfault, about one pool disposal in two. An adapter held here (no
- * device: a few MB) keeps them loaded. A renderer pool calls this before it starts its threads.
+ * device: a few MB) keeps them loaded. A renderer pool calls this before it starts its threads, with
+ * the llvmpipe rasteriser threads it wants (see prepareGpuEnvironment).
  */
-export async function pinGpuDrivers(backend: Backend = 'auto'): Promise<void> {
+export async function pinGpuDrivers(backend: Backend = 'auto', threads?: number): Promise<void> {
   if (pinned.length > 0) return;
   const d = await loadDawn();
-  prepareGpuEnvironment();
+  prepareGpuEnvironment(threads);
   for (const b of ['opengles', 'vulkan'] as const) {
     if (backend !== 'auto' && backend !== b) continue;
     if (b === 'vulkan' && !VULKAN_LOADERS.some((p) => existsSync(p))) continue;

@@ -17,7 +17,7 @@ import { siblingModule, startThread } from '../core/threads.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { registeredBackgroundImages } from '../assets/environments.js';
 import type { SceneDescription } from '../spec/sample.js';
-import { pinGpuDrivers } from './gpu.js';
+import { llvmpipeThreads, pinGpuDrivers } from './gpu.js';
 import { createRenderer, type Frame, type FrameOptions, type RenderOptions, type SceneRenderer } from './renderer.js';
 import type { PoolRequest, PoolReply, PoolWorkerData } from './pool-worker.js';
 
@@ -74,6 +74,11 @@ export interface RendererPoolOptions extends RenderOptions {
   workers: number;
   /** The `--assets` folder the workers load their user classes from (the same the main library came from). */
   assetsDir?: string;
+  /**
+   * The largest frame (width x height) the pool is expected to render, which picks llvmpipe's
+   * rasteriser threads on the CPU path (llvmpipeThreads); unknown (default): as for large frames.
+   */
+  framePixels?: number;
 }
 
 interface WorkerSlot {
@@ -92,13 +97,13 @@ interface WorkerSlot {
 export async function createRendererPool(library: AssetLibrary, opts: RendererPoolOptions): Promise<SceneRenderer> {
   const n = opts.workers;
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new RangeError(`workers: expected an integer in [1, ${MAX_WORKERS}], got ${n}`);
-  const { workers: _n, assetsDir, ...render } = opts;
+  const { workers: _n, assetsDir, framePixels, ...render } = opts;
   const data: PoolWorkerData = {
     render, assetsDir: assetsDir ?? null,
     backgrounds: registeredBackgroundImages().map((b) => ({ name: b.name, width: b.width, height: b.height, rgba: b.rgba })),
   };
   const heapMb = threadHeapMb();
-  await pinGpuDrivers(render.backend);
+  await pinGpuDrivers(render.backend, llvmpipeThreads(availableParallelism(), n, framePixels));
   interface Job { request: Extract<PoolRequest, { type: 'render' }>; resolve: (f: Frame) => void; reject: (e: Error) => void }
   /** Renders not yet handed to a thread, oldest first. */
   const waiting: Job[] = [];
@@ -207,7 +212,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
  */
 export async function createRenderers(library: AssetLibrary, opts: RendererPoolOptions): Promise<SceneRenderer> {
   if (opts.workers <= 1) {
-    const { workers: _n, assetsDir: _a, ...render } = opts;
+    const { workers: _n, assetsDir: _a, framePixels: _f, ...render } = opts;
     return createRenderer(library, render);
   }
   return createRendererPool(library, opts);
