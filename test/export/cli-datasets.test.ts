@@ -84,6 +84,14 @@ test.serial('an export killed with SIGKILL (twice) resumes to byte-identical fil
   t.deepEqual(await fileTree(out), reference, 'every file, manifest included, equals the uninterrupted run');
 });
 
+test.serial('two renderer threads rasterising their own frames (LP_NUM_THREADS=0) export the same bytes as one renderer on llvmpipe\'s threads', async (t) => {
+  const reference = await clean; // one renderer (150 samples: --workers auto picks one), LP_NUM_THREADS unset: four threads
+  const out = join(dir, 'threads');
+  const r = await synth(['export', '--spec', specPath, '--out', out, ...WRITE, '--workers', '2'], { LP_NUM_THREADS: '0' });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(await fileTree(out), reference, 'every file, manifest included');
+});
+
 test.serial('slices exported by separate processes merge into the single-run dataset', async (t) => {
   const reference = await clean;
   const slices = [0, 1, 2].map((k) => join(dir, `slice-${k}`));
