@@ -2,8 +2,8 @@
  * HTTP benchmark: latency (p50/p99) and throughput of POST /v1/render (64x64 and 224x224, one object,
  * JSON and image/png answers) at concurrency 1, 8 and 32, with autocannon on loopback against
  * `synth serve` in a child process; then the streaming rate of POST /v1/stream (images/s over N images
- * at 224x224) beside the export rate of exportDataset on the same spec in this process; and the
- * server's RSS before and after. Prints tables.
+ * at 224x224) beside the export rate of exportDataset on the same spec in this process (renderer threads
+ * as `synth export` picks them), the two alternating; and the server's RSS before and after. Prints tables.
  * Targets: p99 <= 50 ms for one 64x64 render at concurrency 8; streaming >= 90% of export images/s.
  * Rows run in `--passes` interleaved passes (default 2; 1 with --quick) and report each figure's mean
  * over them: this machine's speed drifts from minute to minute.
@@ -126,43 +126,51 @@ const streamSpec = {
   name: 'bench-stream', seed: 1, count: streamCount, resolution: [224, 224], classes: catalog.classes.map((c) => c.name),
   factors: { objects: { const: 1 }, environment: { choice: [...catalog.environments] }, texture: { choice: ['default', 'checker', 'wood', 'noise'] } },
 };
-await post('/v1/stream', streamSpec, 'application/x-tar'); // warm-up pass over the same samples
-// every class and environment has been drawn once now: caches (geometry, pipelines, environment
-// scenes) are full, so RSS from here on shows leaks rather than first-use growth
-const rssWarm = rss(child.pid!);
-const t0 = performance.now();
-const tar = await post('/v1/stream', streamSpec, 'application/x-tar');
-const streamSeconds = (performance.now() - t0) / 1000;
-const streamRate = streamCount / streamSeconds;
-const rssEnd = rss(child.pid!);
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
-
-// The comparison is with `synth export` of the same spec: its renderer threads (autoWorkers for the
-// count) and their rasteriser setting (framePixels of the spec), in this process now the server is gone.
+// The comparison is with `synth export` of the same spec as the CLI runs it: its renderer threads
+// (autoWorkers for the count) and their rasteriser setting (framePixels of the spec), in this process,
+// while the server idles. Stream and exports alternate in `passes` rounds (this machine drifts).
 const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), framePixels: 224 * 224 });
 const spec = parseSpec(streamSpec, catalog);
 const plan = planSampling(spec, catalog);
-const warming: Promise<unknown>[] = []; // the same warm-up as the server got, as many in flight as export keeps
+const warming: Promise<unknown>[] = []; // the same warm-up as the server gets, as many in flight as export keeps
 for (let i = 0; i < streamCount; i++) {
   warming.push(renderer.render(describeSample(plan, i)));
   if (warming.length >= samplesInFlight(renderer)) await warming.shift();
 }
 await Promise.all(warming);
-const exportRows: string[][] = [['POST /v1/stream (webdataset tar over HTTP)', String(streamCount), streamSeconds.toFixed(2), streamRate.toFixed(1), '-', `${(tar.length / 1e6).toFixed(1)} MB`]];
-let best = 0;
-for (const formats of [['imagefolder'], ['webdataset']] as WriterFormat[][]) {
-  const dir = await mkdtemp(join(tmpdir(), 'synth-bench-http-export-'));
-  try {
-    const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), formats });
-    const rate = r.count / r.seconds;
-    best = Math.max(best, rate);
-    exportRows.push([`exportDataset ${formats.join('+')} (CLI export)`, String(r.count), r.seconds.toFixed(2), rate.toFixed(1), '', '']);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+await post('/v1/stream', streamSpec, 'application/x-tar'); // warm-up pass over the same samples
+// every class and environment has been drawn once now: caches (geometry, pipelines, environment
+// scenes) are full, so RSS from here on shows leaks rather than first-use growth
+const rssWarm = rss(child.pid!);
+const exportFormats = [['imagefolder'], ['webdataset']] as WriterFormat[][];
+const streamSeconds: number[] = [];
+const exportSeconds: number[][] = exportFormats.map(() => []);
+let tarBytes = 0;
+for (let pass = 0; pass < passes; pass++) {
+  const t0 = performance.now();
+  tarBytes = (await post('/v1/stream', streamSpec, 'application/x-tar')).length;
+  streamSeconds.push((performance.now() - t0) / 1000);
+  for (const [k, formats] of exportFormats.entries()) {
+    const dir = await mkdtemp(join(tmpdir(), 'synth-bench-http-export-'));
+    try {
+      exportSeconds[k].push((await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), formats })).seconds);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
+  process.stderr.write(`  pass ${pass + 1}: stream ${(streamCount / streamSeconds[pass]).toFixed(1)} img/s, export ${exportFormats.map((f, k) => `${f.join('+')} ${(streamCount / exportSeconds[k][pass]).toFixed(1)}`).join(', ')} img/s\n`);
 }
-for (const r of exportRows.slice(1)) r[4] = '';
+const rssEnd = rss(child.pid!);
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+const streamRate = streamCount / mean(streamSeconds);
+const exportRows: string[][] = [['POST /v1/stream (webdataset tar over HTTP)', String(streamCount), mean(streamSeconds).toFixed(2), streamRate.toFixed(1), '', `${(tarBytes / 1e6).toFixed(1)} MB`]];
+let best = 0;
+for (const [k, formats] of exportFormats.entries()) {
+  const rate = streamCount / mean(exportSeconds[k]);
+  best = Math.max(best, rate);
+  exportRows.push([`exportDataset ${formats.join('+')} (CLI export)`, String(streamCount), mean(exportSeconds[k]).toFixed(2), rate.toFixed(1), '', '']);
+}
 exportRows[0][4] = `${((streamRate / best) * 100).toFixed(0)}% of best export`;
 await renderer.dispose();
 await rm(dataDir, { recursive: true, force: true });
@@ -178,7 +186,7 @@ console.log('\nPOST /v1/render, one object, one sample per request');
 console.log(table(['size', 'accept', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
 const target = rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'image/png');
 if (target) console.log(`target p99 <= 50 ms for 64x64 at concurrency 8: ${Number(target[5]) <= 50 ? 'met' : 'missed'} (${target[5]} ms image/png, ${rows.find((r) => r[0] === '64x64' && r[2] === '8' && r[1] === 'application/json')![5]} ms JSON)`);
-console.log(`\nStreaming against export, 224x224, one object, ${catalog.classes.length} classes`);
+console.log(`\nStreaming against export, 224x224, one object, ${catalog.classes.length} classes; mean seconds of ${passes} alternating pass(es)`);
 console.log(table(['path', 'images', 'seconds', 'images/s', 'ratio', 'bytes'], exportRows));
 console.log(`target stream >= 90% of export images/s: ${streamRate >= 0.9 * best ? 'met' : 'missed'}`);
 console.log(`\nserver RSS: ${mb(rssStart)} at start, ${mb(rssAfterRender)} after the render runs, ${mb(rssWarm)} after a warm-up stream over every class and environment, ${mb(rssEnd)} after the timed stream of the same samples (growth once warm: ${rssWarm !== null && rssEnd !== null ? `${(rssEnd - rssWarm).toFixed(1)} MB` : '?'})`);
