@@ -129,7 +129,7 @@ const streamSpec = {
 // The comparison is with `synth export` of the same spec as the CLI runs it: its renderer threads
 // (autoWorkers for the count) and their rasteriser setting (framePixels of the spec), in this process,
 // while the server idles. Stream and exports alternate in `passes` rounds (this machine drifts).
-const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), framePixels: 224 * 224 });
+const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), framePixels: streamSpec.resolution[0] * streamSpec.resolution[1] });
 const spec = parseSpec(streamSpec, catalog);
 const plan = planSampling(spec, catalog);
 const warming: Promise<unknown>[] = []; // the same warm-up as the server gets, as many in flight as export keeps

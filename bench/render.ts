@@ -146,7 +146,8 @@ if (!skipTable) {
   const header = ['resolution', 'objects', 'images', 'render-only img/s', 'end-to-end img/s'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, llvmpipe rasteriser threads: ${rasterThreads() ?? 'n/a'}${rasterThreads() === 0 ? ' (each renderer thread rasterises its own frames)' : ''}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+  const threads = rasterThreads();
+  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, llvmpipe rasteriser threads: ${threads ?? 'n/a'}${threads === 0 ? ' (each renderer thread rasterises its own frames)' : ''}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

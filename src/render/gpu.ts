@@ -69,13 +69,13 @@ export function llvmpipeThreads(cores = availableParallelism(), renderers = 1, f
 
 /**
  * Set what Mesa reads from the process environment when it opens an adapter (unless the user set it):
- * LP_NUM_THREADS (`rasterThreads`, default llvmpipeThreads()) and EGL_PLATFORM=surfaceless (no
+ * LP_NUM_THREADS (`threads`, default llvmpipeThreads()) and EGL_PLATFORM=surfaceless (no
  * display). Mesa reads the C environment, which only the main thread's process.env writes to (a worker
  * thread's is its own copy), and only when the process opens its first adapter: a renderer pool calls
  * this before it starts its threads; openGpu calls it too. The first call of a process decides.
  */
-export function prepareGpuEnvironment(rasterThreads: number = llvmpipeThreads()): void {
-  process.env.LP_NUM_THREADS ??= String(rasterThreads);
+export function prepareGpuEnvironment(threads: number = llvmpipeThreads()): void {
+  process.env.LP_NUM_THREADS ??= String(threads);
   process.env.EGL_PLATFORM ??= 'surfaceless';
 }
 
