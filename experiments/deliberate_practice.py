@@ -21,8 +21,8 @@ the hard classes does not tilt the model's class prior); every `eval_every` step
 accuracy (EMA weights); when it has not improved for `patience` evaluations (or after
 `max_round_steps`), that is a plateau: the round ends (test accuracy recorded), P new samples join the
 pool, and training goes on; the run ends at the plateau after the pool reached the budget. The
-validation and test sets are rendered once with their own seeds. Writes docs/dp-experiment.{png,md,json}
-(`--quick`: a smoke run into a temp folder).
+validation and test sets are rendered once with their own seeds. Writes docs/experiments/deliberate-practice.md,
+dp-experiment.png and dp-experiment.json (`--quick`: a smoke run into a temp folder).
 
 Needs Debian's python3-torch and python3-numpy; matplotlib (python3-matplotlib) draws the figure when
 importable, else a small numpy rasteriser does.
@@ -656,7 +656,7 @@ def main():
     p.add_argument('--seeds', help='comma-separated seeds (default 0,1,2)')
     p.add_argument('--jobs', type=int, help='runs in parallel (default 2; each trains on one thread)')
     p.add_argument('--methods', default=','.join(METHODS))
-    p.add_argument('--out', help='where dp-experiment.{png,md,json} go (default docs/; with --quick a temp folder)')
+    p.add_argument('--out', help='where deliberate-practice.md, dp-experiment.png and dp-experiment.json go (default docs/experiments/; with --quick a temp folder)')
     p.add_argument('--url', help='use a running service instead of starting one')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a CONFIG entry (JSON value)')
     args = p.parse_args()
@@ -675,7 +675,7 @@ def main():
         cfg[k] = json.loads(v)
     methods = args.methods.split(',')
     work = tempfile.mkdtemp(prefix='synth-dp-')
-    args.out = args.out or (os.path.join(work, 'out') if args.quick else os.path.join(ROOT, 'docs'))
+    args.out = args.out or (os.path.join(work, 'out') if args.quick else os.path.join(ROOT, 'docs', 'experiments'))
     os.makedirs(args.out, exist_ok=True)
     service = None if args.url else LocalService(repo_root=ROOT, data_dir=os.path.join(work, 'service'))
     try:
@@ -707,7 +707,7 @@ def main():
         return
     summary = summarise(results, cfg)
     figure = plot(os.path.join(args.out, 'dp-experiment.png'), results, summary)
-    write_markdown(os.path.join(args.out, 'dp-experiment.md'), summary, results, cfg, total, 'dp-experiment.png')
+    write_markdown(os.path.join(args.out, 'deliberate-practice.md'), summary, results, cfg, total, 'dp-experiment.png')
     with open(os.path.join(args.out, 'dp-experiment.json'), 'w') as f:
         json.dump({'config': cfg, 'spec': make_spec(1000), 'seconds': round(total, 1), 'figure': figure,
                    'summary': summary, 'runs': sorted(results, key=lambda r: (r['method'], r['seed']))}, f, indent=1)
