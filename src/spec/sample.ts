@@ -5,13 +5,13 @@
 import { rngFor, type Rng } from '../core/random.js';
 import { InputError, inputError } from '../core/errors.js';
 import { FACTORS, FACTOR_BY_NAME, type FactorDef } from './factors.js';
-import type { Distribution, FactorValue, Spec } from './schema.js';
+import { PLAN_LIMITS, classLabels, type Distribution, type FactorValue, type Spec } from './schema.js';
 import { classInfo, type Catalog } from './catalog.js';
 
 /** One object of a scene, as plain data. */
 export interface ObjectDescription {
   class: string;
-  /** Index of the class in the spec's `classes` (the training label). */
+  /** The class's training label: its position among the spec's classes in code-point order (classLabels). */
   classIndex: number;
   asset: number;
   assetName: string;
@@ -123,9 +123,6 @@ export function matchesCombo(values: Readonly<Record<string, FactorValue>>, comb
   return true;
 }
 
-/** Largest grid enumerated with a holdout filter; bigger grids must not filter. */
-const MAX_FILTERED_GRID = 5_000_000;
-
 /** A spec prepared for sampling: grid cells resolved, count known. */
 export interface SamplingPlan {
   spec: Spec;
@@ -151,9 +148,16 @@ export interface SamplingPlan {
  */
 export function planSampling(spec: Spec, catalog: Catalog): SamplingPlan {
   if (spec.mode === 'random') {
-    return { spec, catalog, count: spec.count > 0 ? spec.count : 16, axes: null, sweep: null, cells: null, gridCells: 0 };
+    const plan: SamplingPlan = { spec, catalog, count: spec.count > 0 ? spec.count : 16, axes: null, sweep: null, cells: null, gridCells: 0 };
+    // A holdout that leaves the split empty fails here, before any work is accepted, not at the first sample.
+    if (spec.holdout.length > 0) describeSample(plan, 0);
+    return plan;
   }
   if (spec.mode === 'sweep') {
+    const size = sweepSize(spec);
+    if (size > PLAN_LIMITS.maxSweepCells) {
+      throw inputError('factors', `a sweep of at most ${PLAN_LIMITS.maxSweepCells} cells (cap maxSweepCells; classes x assets x (1 + the further values of each listed factor))`, size);
+    }
     const cells = sweepCells(spec).filter((cell) => {
       const held = spec.holdout.some((combo) => matchesCombo(cell, combo));
       return held === (spec.split === 'holdout') || spec.holdout.length === 0;
@@ -163,8 +167,8 @@ export function planSampling(spec: Spec, catalog: Catalog): SamplingPlan {
   }
   const axes = gridAxes(spec);
   const total = gridSize(axes);
-  if (!Number.isSafeInteger(total) || total > 2 ** 32) {
-    throw inputError('factors', 'a grid of at most 2^32 cells', total);
+  if (!Number.isSafeInteger(total) || total > PLAN_LIMITS.maxGridCells) {
+    throw inputError('factors', `a grid of at most ${PLAN_LIMITS.maxGridCells} cells (cap maxGridCells)`, total);
   }
   let cells: Uint32Array | null = null;
   if (spec.holdout.length > 0) {
@@ -176,18 +180,58 @@ export function planSampling(spec: Spec, catalog: Catalog): SamplingPlan {
         }
       }
     });
-    if (total > MAX_FILTERED_GRID) throw inputError('holdout', `a grid of at most ${MAX_FILTERED_GRID} cells when filtering`, total);
-    const keep: number[] = [];
-    for (let c = 0; c < total; c++) {
-      const values = gridCell(axes, c);
-      const held = spec.holdout.some((combo) => matchesCombo(values, combo));
-      if (held === (spec.split === 'holdout')) keep.push(c);
+    if (total > PLAN_LIMITS.maxFilteredGridCells) {
+      throw inputError('holdout', `a grid of at most ${PLAN_LIMITS.maxFilteredGridCells} cells when filtering (cap maxFilteredGridCells)`, total);
     }
-    if (keep.length === 0) throw inputError('split', `a split with at least one grid cell`, spec.split);
-    cells = Uint32Array.from(keep);
+    if (total * spec.holdout.length > PLAN_LIMITS.maxHoldoutChecks) {
+      throw inputError('holdout', `at most ${PLAN_LIMITS.maxHoldoutChecks} grid cells x holdout combinations (cap maxHoldoutChecks)`, `${total} x ${spec.holdout.length}`);
+    }
+    cells = filterGrid(axes, spec.holdout, spec.split === 'holdout');
+    if (cells.length === 0) throw inputError('split', `a split with at least one grid cell`, spec.split);
   }
   const size = cells ? cells.length : total;
   return { spec, catalog, count: spec.count > 0 ? spec.count : size, axes, sweep: null, cells, gridCells: size };
+}
+
+/**
+ * The grid cells (in order) that match some holdout combination (`held` true) or none (false).
+ * Each combination becomes one mask per axis it names, so a cell costs a few array reads per
+ * combination (5M cells filter in well under a second) and no object per cell.
+ */
+export function filterGrid(axes: readonly GridAxis[], holdout: readonly Combo[], held: boolean): Uint32Array {
+  const masks = holdout.map((combo) => Object.entries(combo).map(([name, want]) => {
+    const a = axes.findIndex((x) => x.name === name);
+    return { a, ok: Uint8Array.from(axes[a].values, (v) => (matchesCombo({ [name]: v }, { [name]: want }) ? 1 : 0)) };
+  }));
+  const total = gridSize(axes);
+  const radix = axes.map((x) => x.values.length);
+  const digits = new Array<number>(axes.length).fill(0);
+  const keep = new Uint32Array(total);
+  let n = 0;
+  for (let c = 0; c < total; c++) {
+    let hit = false;
+    for (let k = 0; k < masks.length && !hit; k++) {
+      const m = masks[k];
+      let all = true;
+      for (let j = 0; j < m.length && all; j++) all = m[j].ok[digits[m[j].a]] === 1;
+      hit = all;
+    }
+    if (hit === held) keep[n++] = c;
+    for (let a = axes.length - 1; a >= 0; a--) { // mixed radix, last axis fastest (as gridCell)
+      if (++digits[a] < radix[a]) break;
+      digits[a] = 0;
+    }
+  }
+  return keep.slice(0, n);
+}
+
+/** Number of cells sweepCells lists, computed without listing them. */
+export function sweepSize(spec: Spec): number {
+  const classes = (gridValues(spec.factors.class) ?? spec.classes).length;
+  const assets = gridValues(spec.factors.asset)?.length ?? 1;
+  const further = FACTORS.filter((d) => d.name !== 'class' && d.name !== 'asset')
+    .reduce((n, d) => n + Math.max(0, (gridValues(spec.factors[d.name])?.length ?? 1) - 1), 0);
+  return classes * assets * (1 + further);
 }
 
 /** Name of the extra factor recording which factor a sweep cell varies (`canonical` for none). */
@@ -290,7 +334,7 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
     const params: Record<string, number> = {};
     for (const [p, [lo, hi]] of Object.entries(info.params)) params[p] = shapeRng.uniform(lo, hi);
     objects.push({
-      class: cls, classIndex: spec.classes.indexOf(cls), asset, assetName: info.variants[asset], params,
+      class: cls, classIndex: classLabels(spec.classes).get(cls) ?? -1, asset, assetName: info.variants[asset], params,
       position: [0, 0, 0], yaw: Number(values.yaw), pitch: Number(values.pitch), roll: Number(values.roll),
       scale: Number(values.scale), texture: String(values.texture), color: String(values.color),
       roughness: values.roughness === null ? null : Number(values.roughness),

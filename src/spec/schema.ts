@@ -45,6 +45,65 @@ export function defaultMinVisiblePixels([w, h]: readonly [number, number]): numb
   return Math.max(4, Math.round((w * h) / 2000));
 }
 
+/**
+ * Caps on the size of a sample plan, checked before anything is built (CLI exit 2, HTTP 400 naming
+ * the cap): a plan is built on the caller's thread, so these bound the time and memory one spec costs.
+ */
+export const PLAN_LIMITS = {
+  /** Most listed values in one factor's `values` or `choice`. */
+  maxValuesPerFactor: 10_000,
+  /** Most holdout combinations. */
+  maxHoldoutCombos: 1_000,
+  /** Most cells of a sweep (classes x assets x (1 + the further values of each listed factor)). */
+  maxSweepCells: 100_000,
+  /** Most cells of a grid (unfiltered grids are never listed: a cell is computed from its index). */
+  maxGridCells: 2 ** 32,
+  /** Most grid cells listed to apply a holdout filter (4 bytes each). */
+  maxFilteredGridCells: 5_000_000,
+  /** Most (cell, holdout combination) checks a grid's holdout filter may take. */
+  maxHoldoutChecks: 50_000_000,
+} as const;
+
+/** Code-point order of two strings: Python's `sorted()` of str, the order torchvision's ImageFolder numbers class folders in. */
+export function compareCodePoints(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+/**
+ * The classes in label order: label i (the `label` of records, `.cls` in shards, COCO category i + 1,
+ * the class map's value, the line i of classes.txt) is the i-th class name in code-point order, which
+ * is how ImageFolder loaders number the `images/<class>/` folders. Every format of an export agrees.
+ * @example classesByLabel(['torus', 'cube']) // ['cube', 'torus']: cube is 0, torus is 1
+ */
+export function classesByLabel(classes: readonly string[]): string[] {
+  return [...classes].sort(compareCodePoints);
+}
+
+const labelMaps = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+
+/** The label of each class of a spec (see classesByLabel); computed once per classes array. */
+export function classLabels(classes: readonly string[]): ReadonlyMap<string, number> {
+  let map = labelMaps.get(classes);
+  if (!map) {
+    map = new Map(classesByLabel(classes).map((name, i) => [name, i]));
+    labelMaps.set(classes, map);
+  }
+  return map;
+}
+
+/** classes.txt of an export: the class names in label order, one a line (line i is label i). */
+export function classesText(classes: readonly string[]): string {
+  return classesByLabel(classes).map((c) => `${c}\n`).join('');
+}
+
 /** Largest accepted image side. */
 export const MAX_RESOLUTION = 4096;
 /** Largest accepted sample count in one spec. */
@@ -156,6 +215,10 @@ function checkDistribution(def: FactorDef, dist: unknown, path: string, catalog:
   const key = DISTRIBUTION_KEYS.find((k) => k in dist);
   if (!key) {
     return { issues: inputError(path, `a distribution object with one of the keys ${DISTRIBUTION_KEYS.join(', ')}`, dist).issues };
+  }
+  const listed = (dist as Record<string, unknown>)[key];
+  if ((key === 'values' || key === 'choice') && Array.isArray(listed) && listed.length > PLAN_LIMITS.maxValuesPerFactor) {
+    return { issues: inputError(`${path}.${key}`, `at most ${PLAN_LIMITS.maxValuesPerFactor} values (cap maxValuesPerFactor)`, listed.length).issues };
   }
   const parsed = DISTRIBUTION_MEMBERS[key].safeParse(dist);
   if (!parsed.success) return { issues: zodIssues(parsed.error, path.split('.'), dist) };
@@ -270,7 +333,9 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const holdout: Spec['holdout'] = [];
   if (raw.holdout !== undefined) {
     if (!Array.isArray(raw.holdout)) issues.push(...inputError('holdout', 'a list of factor combinations', raw.holdout).issues);
-    else {
+    else if (raw.holdout.length > PLAN_LIMITS.maxHoldoutCombos) {
+      issues.push(...inputError('holdout', `at most ${PLAN_LIMITS.maxHoldoutCombos} combinations (cap maxHoldoutCombos)`, raw.holdout.length).issues);
+    } else {
       raw.holdout.forEach((combo, i) => {
         const at = `holdout[${i}]`;
         if (typeof combo !== 'object' || combo === null || Array.isArray(combo) || Object.keys(combo).length === 0) {

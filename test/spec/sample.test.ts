@@ -1,5 +1,7 @@
 import test from 'ava';
-import { planSampling, describeSample, gridAxes, gridSize, shardRange, matchesCombo, placeObjects } from '../../src/spec/sample.js';
+import { planSampling, describeSample, gridAxes, gridSize, gridCell, filterGrid, shardRange, matchesCombo, placeObjects } from '../../src/spec/sample.js';
+import { PLAN_LIMITS, classesByLabel, classesText, parseSpec } from '../../src/spec/schema.js';
+import { InputError } from '../../src/core/errors.js';
 import { rngFor } from '../../src/core/random.js';
 import { catalog, spec } from '../helpers.js';
 
@@ -132,4 +134,54 @@ test('plan.overrides fix the scene and first object factors of listed indices on
   t.deepEqual(describeSample(fixed, 4), describeSample(plan, 4), 'indices without overrides are plain samples');
   const held = planSampling(spec({ seed: 4, classes: ['cube', 'torus'], split: 'holdout', holdout: [{ class: 'cube' }] }), catalog);
   t.is(describeSample({ ...held, overrides: new Map([[0, { class: 'torus' }]]) }, 0).objects[0].class, 'cube', 'the holdout combination wins');
+});
+
+test('plan caps: a sweep, a values list, a holdout and a filtered grid over their cap are refused before anything is built, naming the cap', (t) => {
+  // 520,000 yaw values in a sweep over every class froze a server for 152 s before the cap.
+  const many = Array.from({ length: PLAN_LIMITS.maxValuesPerFactor + 1 }, (_, i) => i % 360);
+  const values = t.throws(() => spec({ mode: 'sweep', factors: { yaw: { values: many } } }), { instanceOf: InputError });
+  t.is(values!.message, `factors.yaw.values: expected at most ${PLAN_LIMITS.maxValuesPerFactor} values (cap maxValuesPerFactor), got ${many.length}`);
+  // Under the values cap, the sweep's cells are counted before they are listed.
+  const yaws = Array.from({ length: 9_000 }, (_, i) => i / 25);
+  const sweep = t.throws(() => planSampling(spec({ mode: 'sweep', factors: { yaw: { values: yaws }, pitch: { values: yaws.map((v) => v / 4) }, asset: { values: [0, 1, 2] } } }), catalog), { instanceOf: InputError });
+  t.regex(sweep!.message, /^factors: expected a sweep of at most 100000 cells \(cap maxSweepCells;.*got 269985$/);
+  const combos = t.throws(() => spec({ holdout: Array.from({ length: PLAN_LIMITS.maxHoldoutCombos + 1 }, () => ({ class: 'cube' })) }), { instanceOf: InputError });
+  t.is(combos!.message, `holdout: expected at most ${PLAN_LIMITS.maxHoldoutCombos} combinations (cap maxHoldoutCombos), got ${PLAN_LIMITS.maxHoldoutCombos + 1}`);
+  const big = { mode: 'grid', factors: { yaw: { values: Array.from({ length: 2000 }, (_, i) => i / 10) }, pitch: { values: Array.from({ length: 1000 }, (_, i) => i / 100) } }, holdout: [{ class: 'cube' }] };
+  const grid = t.throws(() => planSampling(spec(big), catalog), { instanceOf: InputError });
+  t.is(grid!.message, `holdout: expected a grid of at most ${PLAN_LIMITS.maxFilteredGridCells} cells when filtering (cap maxFilteredGridCells), got 10000000`);
+  const checks = { mode: 'grid', factors: { yaw: { values: Array.from({ length: 1000 }, (_, i) => i / 10) }, pitch: { values: Array.from({ length: 200 }, (_, i) => i / 100) } }, holdout: Array.from({ length: 60 }, (_, i) => ({ yaw: i / 10 })) };
+  const work = t.throws(() => planSampling(spec(checks), catalog), { instanceOf: InputError });
+  t.regex(work!.message, /cap maxHoldoutChecks\), got "1000000 x 60"$/);
+});
+
+test('the grid holdout filter keeps exactly the cells a per-cell check keeps', (t) => {
+  const s = spec({ mode: 'grid', factors: { yaw: { values: [0, 45, 90, 135] }, texture: { values: ['checker', 'wood', 'marble'] }, scale: { values: [0.5, 1] } },
+    holdout: [{ class: 'sphere', texture: 'wood' }, { yaw: [40, 100], scale: 1 }, { texture: 'marble', yaw: 135 }] });
+  const axes = gridAxes(s);
+  for (const held of [false, true]) {
+    const expected: number[] = [];
+    for (let c = 0; c < gridSize(axes); c++) if (s.holdout.some((combo) => matchesCombo(gridCell(axes, c), combo)) === held) expected.push(c);
+    t.deepEqual([...filterGrid(axes, s.holdout, held)], expected, `held ${held}`);
+    t.true(expected.length > 0 && expected.length < gridSize(axes), 'the filter splits the grid');
+  }
+});
+
+test('a random-mode holdout that leaves its split empty is refused when planned, not at the first sample', (t) => {
+  const e = t.throws(() => planSampling(spec({ classes: ['cube'], holdout: [{ class: 'cube' }] }), catalog), { instanceOf: InputError });
+  t.regex(e!.message, /^holdout: expected a train split that random sampling can reach/);
+  t.notThrows(() => planSampling(spec({ classes: ['cube', 'torus'], holdout: [{ class: 'cube' }] }), catalog));
+});
+
+test('class labels are positions in the sorted class names, whatever order the spec lists them in', (t) => {
+  // torchvision's ImageFolder: classes = sorted(entry.name for entry in os.scandir(dir) if entry.is_dir())
+  const s = spec({ count: 40, classes: ['torus', 'cube', 'sphere'] });
+  t.deepEqual(classesByLabel(s.classes), ['cube', 'sphere', 'torus']);
+  t.is(classesText(s.classes), 'cube\nsphere\ntorus\n');
+  t.deepEqual(classesByLabel(['b', 'B', 'a', '_x', 'é', 'z']), ['B', '_x', 'a', 'b', 'z', 'é'], 'code-point order, as Python sorts str');
+  const plan = planSampling(s, catalog);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 40; i++) for (const o of describeSample(plan, i).objects) seen.set(o.class, o.classIndex);
+  t.deepEqual(Object.fromEntries(seen), { cube: 0, sphere: 1, torus: 2 }, 'the spec lists torus first, its label is 2');
+  t.is(parseSpec({ classes: ['cube', 'torus'] }, catalog).classes[0], 'cube');
 });
