@@ -173,7 +173,7 @@ class Importer {
           if (info.channels !== 4) throw new Error(`${info.channels} channels`);
           return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
         } catch (err) {
-          throw new Error(`${label} (${tex.getMimeType() || 'unknown type'}) cannot be decoded: ${(err as Error).message}`);
+          throw new Error(`${label} (${tex.getMimeType() || 'unknown type'}) cannot be decoded: ${(err as Error).message}`, { cause: err });
         }
       })();
       this.images.set(tex, p);

@@ -229,15 +229,3 @@ export function cylinder(rTop: number, rBottom: number, h: number, segments = 24
 export function sphere(r: number, segments = 24): THREE.BufferGeometry {
   return new THREE.SphereGeometry(r, segments, Math.max(8, Math.round(segments * 0.6)));
 }
-
-/** A capsule between two points, radius r: limbs, necks, tails. */
-export function limb(from: [number, number, number], to: [number, number, number], r: number): { geometry: THREE.BufferGeometry; place: PartPlacement } {
-  const a = new THREE.Vector3(...from);
-  const b = new THREE.Vector3(...to);
-  const len = a.distanceTo(b);
-  const geometry = new THREE.CapsuleGeometry(r, Math.max(1e-3, len), 4, 12);
-  const mid = a.clone().add(b).multiplyScalar(0.5);
-  const q = new THREE.Quaternion().setFromUnitVectors(new THREE.Vector3(0, 1, 0), b.clone().sub(a).normalize());
-  const e = new THREE.Euler().setFromQuaternion(q);
-  return { geometry, place: { at: [mid.x, mid.y, mid.z], rot: [e.x / deg, e.y / deg, e.z / deg] } };
-}

@@ -83,11 +83,3 @@ export function sharedMaterial(s: SurfaceSpec): THREE.MeshStandardMaterial {
   }
   return m;
 }
-
-/** Drop every cached texture (tests and long-lived processes that switch catalogs). */
-export function disposeTextures(): void {
-  for (const m of sharedMaterials.values()) m.dispose();
-  sharedMaterials.clear();
-  for (const t of textureCache.values()) t.dispose();
-  textureCache.clear();
-}

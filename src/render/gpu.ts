@@ -87,12 +87,9 @@ export function rasterThreads(): number | null {
 
 async function tryBackend(d: DawnModule, backend: Exclude<Backend, 'auto'>, requireHardware: boolean): Promise<GpuHandle | null> {
   const gpu = d.create([`backend=${backend}`]);
-  let adapter: GPUAdapter | null = null;
-  try {
-    adapter = await gpu.requestAdapter({ featureLevel: 'compatibility', powerPreference: 'high-performance' } as GPURequestAdapterOptions);
-  } catch {
-    adapter = null;
-  }
+  const adapter: GPUAdapter | null = await gpu
+    .requestAdapter({ featureLevel: 'compatibility', powerPreference: 'high-performance' } as GPURequestAdapterOptions)
+    .catch(() => null);
   if (!adapter) return null;
   const info = adapter.info;
   const described = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };

@@ -9,7 +9,8 @@
  */
 import { Fn, texture } from 'three/tsl';
 import type * as THREE from 'three';
+import type { Node } from 'three/webgpu';
 
 /** The filter node for `light.shadow.filterNode` (used with `THREE.PCFShadowMap`). */
-export const bilinearShadowFilter = Fn(({ depthTexture, shadowCoord }: { depthTexture: THREE.DepthTexture; shadowCoord: any }) =>
+export const bilinearShadowFilter = Fn(({ depthTexture, shadowCoord }: { depthTexture: THREE.DepthTexture; shadowCoord: Node<'vec3'> }) =>
   texture(depthTexture, shadowCoord.xy).compare(shadowCoord.z));

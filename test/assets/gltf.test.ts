@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Document, NodeIO } from '@gltf-transform/core';
-// gltf-validator ships no type declarations.
-// @ts-ignore
+// @ts-expect-error gltf-validator ships no type declarations
 import validator from 'gltf-validator';
 import { BUILTIN_CLASSES, createAssetLibrary } from '../../src/assets/library.js';
 import { toColor } from '../../src/assets/materials.js';

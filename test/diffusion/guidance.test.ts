@@ -10,7 +10,7 @@ import {
   type Criterion, type Guide, type GuidanceSettings,
 } from '../../src/diffusion/guidance.js';
 import type { ClassifierManifest } from '../../src/diffusion/manifest.js';
-import type { ModelSession, TensorData } from '../../src/diffusion/onnx.js';
+import type { ModelSession } from '../../src/diffusion/onnx.js';
 import { TINY, spySession, tinyModel } from './tiny.js';
 
 const PER = 3 * 8 * 8;
@@ -154,7 +154,7 @@ test('classifiers: a test inference on load names wrong sizes and NaNs; gradient
   try {
     const fake = (values: number[]): ModelSession => ({
       inputs: judge.session.inputs, outputs: judge.session.outputs,
-      run: async (feeds: Record<string, TensorData>) => ({ logits: { data: Float32Array.from(values), dims: [2, values.length / 2] }, features: { data: new Float32Array(256), dims: [2, 128] } }),
+      run: async () => ({ logits: { data: Float32Array.from(values), dims: [2, values.length / 2] }, features: { data: new Float32Array(256), dims: [2, 128] } }),
       release: async () => {},
     });
     await t.throwsAsync(probeClassifier(fake(new Array(18).fill(0)), judge.manifest), { instanceOf: InputError, message: /output logits: expected 20 values for a batch of 2 \(10 classes in model.json\), got 18/ });

@@ -8,7 +8,6 @@ import { mkdtemp, readFile, readdir, writeFile, mkdir, symlink } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { fileTree } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'dist/cli/main.js');

@@ -50,7 +50,7 @@ export interface Answer {
   status: number;
   headers: Headers;
   bytes: Buffer;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 /** fetch `path` on `server`; a non-string body is sent as JSON. */

@@ -12,7 +12,7 @@ test.after.always(disposeRenderer);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function waitFinished(server: RunningServer, id: string) {
-  let last: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let last: any;
   await until(async () => {
     last = (await call(server, `/v1/datasets/${id}`)).json;
     return ['done', 'failed', 'cancelled'].includes(last.status);

@@ -24,7 +24,7 @@ test.after.always(async () => {
   await disposeRenderer();
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 async function create(body: Json, on: RunningServer = server): Promise<Json> {
   const a = await call(on, '/v1/sessions', { body });

@@ -10,7 +10,6 @@ import type { SurfaceSpec } from '../materials.js';
 
 export type V3 = [number, number, number];
 export type P2 = [number, number];
-export type Params = Readonly<Record<string, number>>;
 
 const DEG = Math.PI / 180;
 
