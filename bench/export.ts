@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
 import { createRenderer, type Frame } from '../src/render/renderer.js';
-import { parseSpec } from '../src/spec/schema.js';
+import { LABEL_PASSES, parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
 import { exportDataset, type WriterFormat } from '../src/export/export.js';
-import { LABEL_PASSES, type LabelSet } from '../src/labels/types.js';
+import type { LabelSet } from '../src/labels/types.js';
 
 const args = process.argv.slice(2);
 const countIdx = args.indexOf('--count');

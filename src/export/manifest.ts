@@ -8,8 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
-import type { Spec } from '../spec/schema.js';
-import type { LabelPass } from '../labels/types.js';
+import type { LabelPass, Spec } from '../spec/schema.js';
 
 /** Writer formats `--format` takes (comma-separated, several at once). */
 export const WRITER_FORMATS = ['imagefolder', 'coco', 'webdataset'] as const;

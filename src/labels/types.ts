@@ -4,10 +4,6 @@
  * boxes and poses in JSON and COCO).
  */
 
-/** Label passes a spec can ask for. */
-export const LABEL_PASSES = ['segmentation', 'depth', 'normals', 'boxes', 'visibility', 'pose'] as const;
-export type LabelPass = (typeof LABEL_PASSES)[number];
-
 /** Per-object labels. Instance ids are 1-based (0 is background) and follow the scene's object order. */
 export interface ObjectLabel {
   /** 1-based instance id: the value of this object's pixels in the instance mask. */

@@ -9,7 +9,8 @@
 import * as THREE from 'three/webgpu';
 import { vec4, float, uniform, positionView, normalView } from 'three/tsl';
 import type { Readback } from './readback.js';
-import type { LabelSet, ObjectLabel, CameraLabel, LabelPass } from '../labels/types.js';
+import type { LabelSet, ObjectLabel, CameraLabel } from '../labels/types.js';
+import type { LabelPass } from '../spec/schema.js';
 
 /** A label material's identity: what it writes to the id channels. */
 interface LabelMaterial {

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createAssetLibrary } from '../assets/library.js';
 import { loadAssetFolder } from '../assets/gltf-import.js';
 import { registerBackgroundImage } from '../assets/environments.js';
-import type { LabelPass } from '../labels/types.js';
+import type { LabelPass } from '../spec/schema.js';
 import type { SceneDescription } from '../spec/sample.js';
 import { createRenderer, type Frame, type RenderOptions, type SceneRenderer } from './renderer.js';
 

@@ -5,7 +5,7 @@
  */
 import type { SamplingPlan, SceneDescription } from '../spec/sample.js';
 import { describeSample } from '../spec/sample.js';
-import type { LabelPass } from '../labels/types.js';
+import type { LabelPass } from '../spec/schema.js';
 import { computeRelations, type Relations } from '../labels/relations.js';
 import { captionFor } from '../labels/captions.js';
 import type { Frame, SceneRenderer } from './renderer.js';

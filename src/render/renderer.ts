@@ -10,7 +10,8 @@ import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
 import { LabelRenderer, instanceAreaLabels, MAX_ID_OBJECTS } from './labels.js';
 import { Readback } from './readback.js';
-import type { LabelPass, LabelSet } from '../labels/types.js';
+import type { LabelSet } from '../labels/types.js';
+import type { LabelPass } from '../spec/schema.js';
 import { context, renderOutput, mrt, output, uniform, vec4 } from 'three/tsl';
 
 /** Options of createRenderer. */

@@ -17,7 +17,7 @@ import { ENVIRONMENTS } from '../assets/environments.js';
 import { NAMED_COLORS } from '../core/color.js';
 import { SYNTH_VERSION } from '../core/version.js';
 import { TEMP_FILE_RE } from '../core/fs.js';
-import { LABEL_PASSES } from '../labels/types.js';
+import { LABEL_PASSES } from '../spec/schema.js';
 import { WRITER_FORMATS } from '../export/manifest.js';
 import { TAR_END } from '../export/tar.js';
 import { tarShardPath } from '../export/webdataset.js';

@@ -4,9 +4,8 @@
  * into the OpenAPI document, so the documentation and the validation cannot drift apart.
  */
 import { z } from 'zod';
-import { SpecSchema, MAX_COUNT } from '../spec/schema.js';
+import { SpecSchema, MAX_COUNT, LABEL_PASSES } from '../spec/schema.js';
 import { WRITER_FORMATS } from '../export/manifest.js';
-import { LABEL_PASSES } from '../labels/types.js';
 import { ERROR_CODES } from './errors.js';
 import { CRITERIA, GUIDANCE_MODES, MAX_CANDIDATES } from '../diffusion/guidance.js';
 import { SCHEDULER_NAMES, TIMESTEP_SPACINGS } from '../diffusion/schedulers.js';

@@ -8,7 +8,11 @@ import { InputError, inputError, unknownName, describeValue, type InputIssue } f
 import { FACTOR_BY_NAME, FACTOR_NAMES, type FactorDef } from './factors.js';
 import { backgroundEnvironmentName, BACKGROUND_FILE, type Catalog } from './catalog.js';
 import { parseColor } from '../core/color.js';
-import { LABEL_PASSES, type LabelPass } from '../labels/types.js';
+
+/** Label passes a spec can ask for (the renderer draws them, labels/ holds what they produce). */
+export const LABEL_PASSES = ['segmentation', 'depth', 'normals', 'boxes', 'visibility', 'pose'] as const;
+/** One of LABEL_PASSES. */
+export type LabelPass = (typeof LABEL_PASSES)[number];
 
 const Value = z.union([z.number(), z.string()]);
 /** A factor value: a number or a name. */

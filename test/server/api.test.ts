@@ -2,7 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { FACTORS } from '../../src/spec/factors.js';
-import { LABEL_PASSES } from '../../src/labels/types.js';
+import { LABEL_PASSES } from '../../src/spec/schema.js';
 import { WRITER_FORMATS } from '../../src/export/manifest.js';
 import { CatalogSchema, HealthSchema, RenderResponseSchema } from '../../src/server/schemas.js';
 import type { RunningServer } from '../../src/server/main.js';
