@@ -11,6 +11,9 @@ diffusers/src/diffusers/schedulers/ (read at commit 58eb52c0), with their defaul
 DDPM: variance_type fixed_small, clip_sample True (range 1), timestep_spacing leading, steps_offset 0.
 DDIM: set_alpha_to_one True, clip_sample True, timestep_spacing leading; note that DDIM's previous
 timestep is always t - T // N, whatever the spacing (as in diffusers).
+Cases beyond the defaults: clip_sample False, clip_sample_range, steps_offset (added to leading
+timesteps only, as diffusers does) and DDIM's set_alpha_to_one False (the last step goes to
+alphas_cumprod[0], not 1).
 DPM-Solver++: timestep_spacing linspace; sigmas interpolated at the timesteps, then a final 0.
 
 Arithmetic is float64 throughout (diffusers runs in float32; the difference is float32 rounding,
@@ -89,10 +92,10 @@ def predicted_x0_eps(pred_type, out, x, a):
 
 
 class DDPM:
-    def __init__(self, schedule, pred_type, n, spacing='leading', clip=True):
+    def __init__(self, schedule, pred_type, n, spacing='leading', clip=True, clip_range=1.0, steps_offset=0):
         self.ac = alphas_cumprod_for(schedule)
-        self.pred_type, self.clip = pred_type, clip
-        self.timesteps = ddpm_ddim_timesteps(n, spacing)
+        self.pred_type, self.clip, self.clip_range = pred_type, clip, clip_range
+        self.timesteps = ddpm_ddim_timesteps(n, spacing, steps_offset)
 
     def step(self, i, out, x, noise):
         t = int(self.timesteps[i])
@@ -103,7 +106,7 @@ class DDPM:
         beta_t = 1 - alpha_t
         x0, _ = predicted_x0_eps(self.pred_type, out, x, a)
         if self.clip:
-            x0 = x0.clamp(-1, 1)
+            x0 = x0.clamp(-self.clip_range, self.clip_range)
         mean = (a_prev ** 0.5 * beta_t / (1 - a)) * x0 + (alpha_t ** 0.5 * (1 - a_prev) / (1 - a)) * x
         if t > 0:
             variance = torch.clamp((1 - a_prev) / (1 - a) * beta_t, min=1e-20)
@@ -112,19 +115,20 @@ class DDPM:
 
 
 class DDIM:
-    def __init__(self, schedule, pred_type, n, spacing='leading', clip=True, eta=0.0):
+    def __init__(self, schedule, pred_type, n, spacing='leading', clip=True, eta=0.0, clip_range=1.0, steps_offset=0, set_alpha_to_one=True):
         self.ac = alphas_cumprod_for(schedule)
-        self.pred_type, self.clip, self.eta, self.n = pred_type, clip, eta, n
-        self.timesteps = ddpm_ddim_timesteps(n, spacing)
+        self.pred_type, self.clip, self.eta, self.n, self.clip_range = pred_type, clip, eta, n, clip_range
+        self.timesteps = ddpm_ddim_timesteps(n, spacing, steps_offset)
+        self.final_alpha_cumprod = torch.tensor(1.0, dtype=DT) if set_alpha_to_one else self.ac[0]
 
     def step(self, i, out, x, noise):
         t = int(self.timesteps[i])
         prev_t = t - T // self.n
         a = self.ac[t]
-        a_prev = self.ac[prev_t] if prev_t >= 0 else torch.tensor(1.0, dtype=DT)
+        a_prev = self.ac[prev_t] if prev_t >= 0 else self.final_alpha_cumprod
         x0, eps = predicted_x0_eps(self.pred_type, out, x, a)
         if self.clip:
-            x0 = x0.clamp(-1, 1)
+            x0 = x0.clamp(-self.clip_range, self.clip_range)
         variance = (1 - a_prev) / (1 - a) * (1 - a / a_prev)
         std = self.eta * variance ** 0.5
         prev = a_prev ** 0.5 * x0 + (1 - a_prev - std ** 2) ** 0.5 * eps
@@ -236,10 +240,14 @@ def main():
         if name == 'ddpm':
             configs.append(dict(betaSchedule='linear', predictionType='epsilon', steps=7, timestepSpacing='trailing', clipSample=False))
             configs.append(dict(betaSchedule='squaredcos_cap_v2', predictionType='v_prediction', steps=16, timestepSpacing='linspace', clipSample=True))
+            configs.append(dict(betaSchedule='linear', predictionType='sample', steps=10, timestepSpacing='leading', clipSample=True, clipSampleRange=0.5, stepsOffset=1))
         elif name == 'ddim':
             configs.append(dict(betaSchedule='scaled_linear', predictionType='epsilon', steps=7, timestepSpacing='trailing', clipSample=False, eta=0.0))
             configs.append(dict(betaSchedule='squaredcos_cap_v2', predictionType='v_prediction', steps=16, timestepSpacing='linspace', clipSample=True, eta=1.0))
             configs.append(dict(betaSchedule='linear', predictionType='epsilon', steps=1, timestepSpacing='leading', clipSample=True, eta=0.0))
+            # latent-model settings (Stable Diffusion's scheduler_config.json): no clipping, offset 1, final alpha ᾱ_0
+            configs.append(dict(betaSchedule='scaled_linear', predictionType='epsilon', steps=10, timestepSpacing='leading', clipSample=False, eta=0.0, stepsOffset=1, setAlphaToOne=False))
+            configs.append(dict(betaSchedule='linear', predictionType='v_prediction', steps=7, timestepSpacing='leading', clipSample=True, clipSampleRange=1.5, eta=0.5, setAlphaToOne=False))
         else:
             configs.append(dict(betaSchedule='linear', predictionType='epsilon', steps=7, timestepSpacing='trailing'))
             configs.append(dict(betaSchedule='squaredcos_cap_v2', predictionType='v_prediction', steps=16, timestepSpacing='leading'))
@@ -247,9 +255,11 @@ def main():
             configs.append(dict(betaSchedule='squaredcos_cap_v2', predictionType='epsilon', steps=2, timestepSpacing='linspace'))
         for c in configs:
             if name == 'ddpm':
-                sched = DDPM(c['betaSchedule'], c['predictionType'], c['steps'], c['timestepSpacing'], c['clipSample'])
+                sched = DDPM(c['betaSchedule'], c['predictionType'], c['steps'], c['timestepSpacing'], c['clipSample'],
+                             c.get('clipSampleRange', 1.0), c.get('stepsOffset', 0))
             elif name == 'ddim':
-                sched = DDIM(c['betaSchedule'], c['predictionType'], c['steps'], c['timestepSpacing'], c['clipSample'], c['eta'])
+                sched = DDIM(c['betaSchedule'], c['predictionType'], c['steps'], c['timestepSpacing'], c['clipSample'], c['eta'],
+                             c.get('clipSampleRange', 1.0), c.get('stepsOffset', 0), c.get('setAlphaToOne', True))
             else:
                 sched = DPMSolverPP2M(c['betaSchedule'], c['predictionType'], c['steps'], c['timestepSpacing'])
             xs = trajectory(sched, x_t, e, z)

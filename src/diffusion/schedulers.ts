@@ -49,13 +49,15 @@ export interface SchedulerOptions {
   clipSampleRange?: number;
   /** DDIM stochasticity in [0, 1]: 0 is deterministic DDIM, 1 has DDPM-like variance. */
   eta?: number;
+  /** DDIM: the last step goes to ᾱ = 1 (true, diffusers' default) or to ᾱ_0 (false, e.g. Stable Diffusion's config). */
+  setAlphaToOne?: boolean;
 }
 
 /** Default timestep spacing per scheduler, as in diffusers. */
 export const DEFAULT_SPACING: Readonly<Record<SchedulerName, TimestepSpacing>> = { ddpm: 'leading', ddim: 'leading', dpmpp2m: 'linspace' };
 
 /** Defaults of SchedulerOptions other than steps and spacing. */
-export const SCHEDULER_DEFAULTS = { predictionType: 'epsilon' as PredictionType, stepsOffset: 0, clipSample: true, clipSampleRange: 1, eta: 0 };
+export const SCHEDULER_DEFAULTS = { predictionType: 'epsilon' as PredictionType, stepsOffset: 0, clipSample: true, clipSampleRange: 1, eta: 0, setAlphaToOne: true };
 
 /** numpy's round: half to even (np.round(2.5) = 2), which diffusers' timestep spacings rely on. */
 export function roundHalfEven(x: number): number {
@@ -194,7 +196,10 @@ function resolve(name: SchedulerName, options: SchedulerOptions) {
     clipSample: options.clipSample ?? SCHEDULER_DEFAULTS.clipSample,
     clipSampleRange: options.clipSampleRange ?? SCHEDULER_DEFAULTS.clipSampleRange,
     eta: options.eta ?? SCHEDULER_DEFAULTS.eta,
+    setAlphaToOne: options.setAlphaToOne ?? SCHEDULER_DEFAULTS.setAlphaToOne,
   };
+  if (!Number.isInteger(opts.stepsOffset) || opts.stepsOffset < 0) throw new RangeError(`stepsOffset: expected an integer >= 0, got ${opts.stepsOffset}`);
+  if (!(opts.clipSampleRange > 0)) throw new RangeError(`clipSampleRange: expected a number > 0, got ${opts.clipSampleRange}`);
   if (!(PREDICTION_TYPES as readonly string[]).includes(opts.predictionType)) {
     throw new RangeError(`predictionType: expected one of ${PREDICTION_TYPES.join(', ')}, got ${JSON.stringify(opts.predictionType)}`);
   }
@@ -266,7 +271,7 @@ export class DdpmScheduler implements Scheduler {
   }
 }
 
-/** DDIM (Song et al. 2021) with eta, diffusers' DDIMScheduler (set_alpha_to_one). */
+/** DDIM (Song et al. 2021) with eta, diffusers' DDIMScheduler (set_alpha_to_one true or false). */
 export class DdimScheduler implements Scheduler {
   readonly name = 'ddim' as const;
   readonly timesteps: readonly number[];
@@ -276,11 +281,14 @@ export class DdimScheduler implements Scheduler {
   private readonly ac: Float64Array;
   private readonly clip: number;
   private readonly stride: number;
+  /** ᾱ after the last step: 1, or ᾱ_0 without set_alpha_to_one. */
+  private readonly finalAlpha: number;
   private next = 0;
 
   constructor(options: SchedulerOptions) {
     const { schedule, opts, alphasCumprod } = resolve('ddim', options);
     this.ac = alphasCumprod;
+    this.finalAlpha = opts.setAlphaToOne ? 1 : alphasCumprod[0];
     this.timesteps = ddpmTimesteps(opts.steps, opts.timestepSpacing, schedule.numTrainTimesteps, opts.stepsOffset);
     this.predictionType = opts.predictionType;
     this.clip = opts.clipSample ? opts.clipSampleRange : Infinity;
@@ -297,7 +305,7 @@ export class DdimScheduler implements Scheduler {
     const t = this.timesteps[i];
     const prevT = t - this.stride;
     const a = this.ac[t];
-    const aPrev = prevT >= 0 ? this.ac[prevT] : 1;
+    const aPrev = prevT >= 0 ? this.ac[prevT] : this.finalAlpha;
     return this.eta * Math.sqrt(((1 - aPrev) / (1 - a)) * (1 - a / aPrev));
   }
 
@@ -306,7 +314,7 @@ export class DdimScheduler implements Scheduler {
     const t = this.timesteps[i];
     const prevT = t - this.stride;
     const a = this.ac[t];
-    const aPrev = prevT >= 0 ? this.ac[prevT] : 1;
+    const aPrev = prevT >= 0 ? this.ac[prevT] : this.finalAlpha;
     const std = this.noiseStd(i);
     const cX0 = Math.sqrt(aPrev);
     const cEps = Math.sqrt(1 - aPrev - std * std);

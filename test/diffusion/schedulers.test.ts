@@ -11,7 +11,7 @@ const golden = (name: string) => JSON.parse(readFileSync(new URL(`./golden/${nam
 const TOL = 1e-5;
 
 interface Case {
-  config: { betaSchedule: BetaSchedule; predictionType: PredictionType; steps: number; timestepSpacing: TimestepSpacing; clipSample?: boolean; eta?: number };
+  config: { betaSchedule: BetaSchedule; predictionType: PredictionType; steps: number; timestepSpacing: TimestepSpacing; clipSample?: boolean; eta?: number; clipSampleRange?: number; stepsOffset?: number; setAlphaToOne?: boolean };
   timesteps: number[];
   samples: number[][];
 }
@@ -66,11 +66,13 @@ for (const name of ['ddpm', 'ddim', 'dpmpp2m'] as SchedulerName[]) {
     const e = Float32Array.from(g.E as number[]);
     const z = Float32Array.from(g.Z as number[]);
     t.true(g.cases.length >= 9, 'at least 3 schedules x 3 prediction types');
+    if (name !== 'dpmpp2m') t.true(g.cases.some((c: Case) => c.config.stepsOffset === 1 && c.config.clipSampleRange !== undefined || c.config.setAlphaToOne === false), 'cases beyond the defaults');
     for (const c of g.cases as Case[]) {
       const label = `${name} ${JSON.stringify(c.config)}`;
       const s = createScheduler(name, {
         steps: c.config.steps, predictionType: c.config.predictionType, timestepSpacing: c.config.timestepSpacing,
         schedule: { betaSchedule: c.config.betaSchedule }, clipSample: c.config.clipSample, eta: c.config.eta,
+        clipSampleRange: c.config.clipSampleRange, stepsOffset: c.config.stepsOffset, setAlphaToOne: c.config.setAlphaToOne,
       });
       t.deepEqual([...s.timesteps], c.timesteps, `${label}: timesteps`);
       let x: Float32Array = Float32Array.from(g.xT as number[]);
