@@ -12,7 +12,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputError, describeValue, inputError, type InputIssue } from '../core/errors.js';
-import { BETA_SCHEDULES, PREDICTION_TYPES, SCHEDULER_NAMES } from './schedulers.js';
+import { BETA_SCHEDULES, PREDICTION_TYPES, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerOptions } from './schedulers.js';
+import { MODEL_LIMITS } from './model-limits.js';
 
 /** Where `--model <name>` looks: the package's models/ folder (committed models live there). */
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -46,17 +47,27 @@ export const DenoiserManifestSchema = z.strictObject({
   }),
   outputs: z.strictObject({ prediction: TensorSpec.extend({ dtype: z.literal('float32'), shape: z.array(Dim).length(4) }) }),
   image: z.strictObject({
-    width: z.number().int().min(1).max(4096),
-    height: z.number().int().min(1).max(4096),
+    width: z.number().int().min(1).max(MODEL_LIMITS.maxImageSide),
+    height: z.number().int().min(1).max(MODEL_LIMITS.maxImageSide),
     channels: z.union([z.literal(1), z.literal(3)]),
     range: z.tuple([z.number(), z.number()]).default([-1, 1]),
   }),
   predictionType: z.enum(PREDICTION_TYPES),
+  /** The training noise schedule and the scheduler settings of diffusers' scheduler configs (SCHEDULER_CONFIG_KEYS). */
   schedule: z.strictObject({
     numTrainTimesteps: z.number().int().min(1).max(100_000),
     betaSchedule: z.enum(BETA_SCHEDULES),
     betaStart: z.number().positive().default(0.0001),
     betaEnd: z.number().positive().default(0.02),
+    /** Clamp the predicted x0 to ±clipSampleRange in DDPM and DDIM steps (diffusers' default; latent models turn it off). */
+    clipSample: z.boolean().default(true),
+    clipSampleRange: z.number().positive().default(1),
+    /** DDIM's last step goes to ᾱ = 1 (true) or to ᾱ_0 (false). */
+    setAlphaToOne: z.boolean().default(true),
+    /** Added to `leading` timesteps (diffusers' steps_offset; Stable Diffusion uses 1). */
+    stepsOffset: z.number().int().min(0).max(1000).default(0),
+    /** The spacing of inference timesteps when a run names none (default: each scheduler's diffusers default). */
+    timestepSpacing: z.enum(TIMESTEP_SPACINGS).optional(),
   }),
   classes: z.array(z.string().min(1)).min(1),
   /** Class index of the unconditional (null) label for classifier-free guidance; null when there is none. */
@@ -71,6 +82,64 @@ export const DenoiserManifestSchema = z.strictObject({
 });
 /** A validated denoiser manifest. */
 export type DenoiserManifest = z.infer<typeof DenoiserManifestSchema>;
+
+/** The createScheduler options a denoiser's manifest fixes (everything but steps, eta and a run's spacing). */
+export function schedulerOptionsOf(manifest: DenoiserManifest): Omit<SchedulerOptions, 'steps' | 'eta'> {
+  const { schedule } = manifest;
+  return {
+    schedule, predictionType: manifest.predictionType, clipSample: schedule.clipSample, clipSampleRange: schedule.clipSampleRange,
+    setAlphaToOne: schedule.setAlphaToOne, stepsOffset: schedule.stepsOffset, timestepSpacing: schedule.timestepSpacing,
+  };
+}
+
+/** A diffusers scheduler config read beside model.json when present (`scheduler/scheduler_config.json` in a pipeline). */
+export const SCHEDULER_CONFIG_FILE = 'scheduler_config.json';
+
+/** diffusers scheduler config keys and the model.json fields they fill. */
+export const SCHEDULER_CONFIG_KEYS: Readonly<Record<string, string>> = {
+  num_train_timesteps: 'schedule.numTrainTimesteps', beta_schedule: 'schedule.betaSchedule', beta_start: 'schedule.betaStart',
+  beta_end: 'schedule.betaEnd', clip_sample: 'schedule.clipSample', clip_sample_range: 'schedule.clipSampleRange',
+  set_alpha_to_one: 'schedule.setAlphaToOne', steps_offset: 'schedule.stepsOffset', timestep_spacing: 'schedule.timestepSpacing',
+  prediction_type: 'predictionType',
+};
+
+/** diffusers config keys that change sampling in ways not built here, with the one value accepted (their default). */
+const UNSUPPORTED_SCHEDULER_KEYS: Readonly<Record<string, unknown>> = {
+  trained_betas: null, thresholding: false, rescale_betas_zero_snr: false, use_karras_sigmas: false, timestep_type: 'discrete',
+};
+
+/**
+ * A raw model.json with the values of a diffusers scheduler config filled in: each mapped key
+ * (SCHEDULER_CONFIG_KEYS) sets its field; a field model.json sets too must agree. Other keys
+ * (`_class_name`, solver options of other schedulers) are ignored, except those that change the
+ * sampling in ways not built here (thresholding, trained_betas, ...): those must keep their default.
+ * @throws InputError naming the config key, what was expected and what came
+ */
+export function withSchedulerConfig(raw: unknown, config: unknown, where = SCHEDULER_CONFIG_FILE): unknown {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw inputError(where, 'a JSON object (a diffusers scheduler config)', config);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const out = { ...(raw as Record<string, unknown>) };
+  const schedule = typeof out.schedule === 'object' && out.schedule !== null && !Array.isArray(out.schedule) ? { ...(out.schedule as Record<string, unknown>) } : {};
+  const issues: InputIssue[] = [];
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    if (Object.hasOwn(UNSUPPORTED_SCHEDULER_KEYS, key)) {
+      const want = UNSUPPORTED_SCHEDULER_KEYS[key];
+      if (value !== want && !(want === null && value === undefined)) {
+        issues.push(...inputError(`${where}: ${key}`, `${JSON.stringify(want)} (other values are not supported yet)`, value).issues);
+      }
+      continue;
+    }
+    const field = SCHEDULER_CONFIG_KEYS[key];
+    if (!field) continue;
+    const [target, name] = field.startsWith('schedule.') ? [schedule, field.slice('schedule.'.length)] : [out, field];
+    if (target[name] !== undefined && target[name] !== value) {
+      issues.push(...inputError(`${where}: ${key}`, `the value model.json gives (${field} ${describeValue(target[name])})`, value).issues);
+    } else target[name] = value;
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  out.schedule = schedule;
+  return out;
+}
 
 /** model.json of an image classifier (the judge of a generator). */
 export const ClassifierManifestSchema = z.strictObject({
@@ -110,7 +179,7 @@ export const ClassifierManifestSchema = z.strictObject({
       margin: TensorSpec.extend({ dtype: z.literal('float32'), shape: z.array(Dim).length(4) }).optional(),
     }).optional(),
   }),
-  image: z.strictObject({ width: z.number().int().min(1), height: z.number().int().min(1), channels: z.literal(3) }),
+  image: z.strictObject({ width: z.number().int().min(1).max(MODEL_LIMITS.maxImageSide), height: z.number().int().min(1).max(MODEL_LIMITS.maxImageSide), channels: z.literal(3) }),
   classes: z.array(z.string().min(1)).min(1),
   training: Training.optional(),
 });
@@ -158,7 +227,7 @@ export function locateModel(nameOrPath: string, modelsDir = MODELS_DIR): string 
     if (existsSync(c) && statSync(c).isFile() && c.endsWith('.json')) return c;
     if (existsSync(join(c, 'model.json'))) return join(c, 'model.json');
   }
-  throw inputError('--model', `a model name (a folder with model.json under ${modelsDir}: ${listModels(modelsDir).join(', ') || 'none'}) or a model folder path`, nameOrPath);
+  throw inputError('model', `a model name (a folder with model.json under ${modelsDir}: ${listModels(modelsDir).join(', ') || 'none'}) or a model folder path`, nameOrPath);
 }
 
 /** Names of the model folders under `modelsDir` (those with a model.json). */
@@ -171,7 +240,8 @@ export function listModels(modelsDir = MODELS_DIR): string[] {
 }
 
 /**
- * Read and validate a manifest file, resolving its ONNX file beside it.
+ * Read and validate a manifest file, resolving its ONNX file beside it. A denoiser's folder may hold a
+ * diffusers `scheduler_config.json`: its values fill the schedule (withSchedulerConfig).
  * @throws InputError when the file is missing, not JSON, invalid, or its ONNX file is missing
  */
 export async function readManifest<S extends z.ZodTypeAny>(schema: S, manifestPath: string): Promise<LocatedManifest<z.infer<S>>> {
@@ -179,7 +249,7 @@ export async function readManifest<S extends z.ZodTypeAny>(schema: S, manifestPa
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch (err) {
-    throw inputError('--model', `a readable model.json`, manifestPath, (err as NodeJS.ErrnoException).code);
+    throw inputError('model', `a readable model.json`, manifestPath, (err as NodeJS.ErrnoException).code);
   }
   let raw: unknown;
   try {
@@ -187,8 +257,18 @@ export async function readManifest<S extends z.ZodTypeAny>(schema: S, manifestPa
   } catch (err) {
     throw inputError(manifestPath, 'valid JSON', text.slice(0, 40), (err as Error).message);
   }
-  const manifest = parseManifest(schema, raw, manifestPath) as z.infer<S> & { file: string };
   const dir = dirname(manifestPath);
+  const configPath = join(dir, SCHEDULER_CONFIG_FILE);
+  if ((raw as { kind?: unknown } | null)?.kind === 'denoiser' && existsSync(configPath)) {
+    let config: unknown;
+    try {
+      config = JSON.parse(await readFile(configPath, 'utf8'));
+    } catch (err) {
+      throw inputError(configPath, 'a readable JSON file (a diffusers scheduler config)', SCHEDULER_CONFIG_FILE, (err as Error).message);
+    }
+    raw = withSchedulerConfig(raw, config, configPath);
+  }
+  const manifest = parseManifest(schema, raw, manifestPath) as z.infer<S> & { file: string };
   const onnxPath = resolve(dir, manifest.file);
   if (!existsSync(onnxPath)) throw inputError(`${manifestPath}: file`, 'an ONNX file beside the manifest', manifest.file, `${onnxPath} does not exist`);
   return { manifest, dir, onnxPath };

@@ -11,7 +11,7 @@
 import { rngFor, type Rng } from '../core/random.js';
 import { InputError, inputError } from '../core/errors.js';
 import { alphasCumprodFor, convertOutput, createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
-import { checkDenoiserSignature, type DenoiserManifest } from './manifest.js';
+import { checkDenoiserSignature, schedulerOptionsOf, type DenoiserManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './onnx.js';
 import { expWeights, hardness, pickCandidate, systematicResample, type Guide, type GuidanceSettings } from './guidance.js';
 
@@ -225,8 +225,8 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
         }
       }
       const scheduler = createScheduler(settings.scheduler, {
-        steps: settings.steps, predictionType: manifest.predictionType, schedule: manifest.schedule,
-        eta: settings.eta, timestepSpacing: settings.timestepSpacing,
+        ...schedulerOptionsOf(manifest), steps: settings.steps, eta: settings.eta,
+        timestepSpacing: settings.timestepSpacing ?? manifest.schedule.timestepSpacing,
       });
       const w = settings.cfg;
       const feedCache: FeedCache = new Map();

@@ -59,3 +59,62 @@ test('an unknown model name lists the models that exist', (t) => {
   t.throws(() => locateModel('no-such-model', fixture('')), { instanceOf: InputError, message: /--model: expected a model name .*malformed, tiny, wrong-names, wrong-types.*got "no-such-model"/ });
   t.is(locateModel('tiny', fixture('')), `${fixture('tiny')}/model.json`);
 });
+
+test('a model folder with a diffusers scheduler_config.json samples with its settings, matching the reference at 1e-5', async (t) => {
+  const { mkdtemp, cp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createScheduler } = await import('../../src/diffusion/schedulers.js');
+  const { schedulerOptionsOf } = await import('../../src/diffusion/manifest.js');
+  const dir = await mkdtemp(join(tmpdir(), 'synth-scheduler-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await cp(fixture('tiny'), dir, { recursive: true });
+  const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  delete model.schedule;
+  delete model.predictionType;
+  await writeFile(join(dir, 'model.json'), JSON.stringify(model));
+  // A latent model's config (Stable Diffusion's keys) with the reference's betas.
+  const config = {
+    _class_name: 'DDIMScheduler', _diffusers_version: '0.25.0', num_train_timesteps: 1000, beta_schedule: 'scaled_linear', beta_start: 0.0001, beta_end: 0.02,
+    clip_sample: false, set_alpha_to_one: false, steps_offset: 1, prediction_type: 'epsilon', trained_betas: null, timestep_spacing: 'leading', skip_prk_steps: true,
+  };
+  await writeFile(join(dir, 'scheduler_config.json'), JSON.stringify(config));
+  const loaded = await loadDenoiser(dir);
+  t.teardown(() => loaded.session.release());
+  const m = loaded.manifest;
+  t.deepEqual(m.schedule, { numTrainTimesteps: 1000, betaSchedule: 'scaled_linear', betaStart: 0.0001, betaEnd: 0.02, clipSample: false, clipSampleRange: 1, setAlphaToOne: false, stepsOffset: 1, timestepSpacing: 'leading' });
+  t.is(m.predictionType, 'epsilon');
+
+  const golden = JSON.parse(readFileSync(fileURLToPath(new URL('./golden/ddim.json', import.meta.url)), 'utf8'));
+  const c = golden.cases.find((k: { config: Record<string, unknown> }) => k.config.setAlphaToOne === false && k.config.stepsOffset === 1 && k.config.clipSample === false);
+  t.truthy(c, 'the reference has the latent-model case');
+  const s = createScheduler('ddim', { ...schedulerOptionsOf(m), steps: c.config.steps, eta: 0 });
+  t.deepEqual([...s.timesteps], c.timesteps, 'timesteps offset by steps_offset');
+  let x = Float32Array.from(golden.xT as number[]);
+  const e = Float32Array.from(golden.E as number[]);
+  for (let i = 0; i < s.timesteps.length; i++) {
+    const out = new Float32Array(x.length);
+    for (let k = 0; k < x.length; k++) out[k] = e[k] * Math.cos(0.3 * i) + 0.2 * x[k];
+    x = s.step(i, out, x);
+    const err = Math.max(...x.map((v, k) => Math.abs(v - c.samples[i][k]) / Math.max(1, Math.abs(c.samples[i][k]))));
+    t.true(err < 1e-5, `step ${i}: max error ${err}`);
+  }
+  const defaults = createScheduler('ddim', { steps: c.config.steps, eta: 0, schedule: { betaSchedule: 'scaled_linear' } });
+  t.notDeepEqual([...defaults.timesteps], c.timesteps, 'without the config the timesteps differ');
+
+  await writeFile(join(dir, 'model.json'), JSON.stringify({ ...model, predictionType: 'v_prediction' }));
+  const conflict = await t.throwsAsync(loadDenoiser(dir), { instanceOf: InputError });
+  t.regex(conflict!.message, /scheduler_config\.json: prediction_type: expected the value model\.json gives \(predictionType "v_prediction"\), got "epsilon"/);
+  await writeFile(join(dir, 'model.json'), JSON.stringify(model));
+  await writeFile(join(dir, 'scheduler_config.json'), JSON.stringify({ ...config, thresholding: true }));
+  const unsupported = await t.throwsAsync(loadDenoiser(dir), { instanceOf: InputError });
+  t.regex(unsupported!.message, /scheduler_config\.json: thresholding: expected false \(other values are not supported yet\), got true/);
+});
+
+test('model.json takes clipSample, clipSampleRange, setAlphaToOne and stepsOffset in its schedule; defaults are diffusers\'', (t) => {
+  const raw = JSON.parse(readFileSync(`${fixture('tiny')}/model.json`, 'utf8'));
+  const m = parseManifest(DenoiserManifestSchema, { ...raw, schedule: { ...raw.schedule, clipSample: false, setAlphaToOne: false, stepsOffset: 1, clipSampleRange: 2 } });
+  t.like(m.schedule, { clipSample: false, setAlphaToOne: false, stepsOffset: 1, clipSampleRange: 2 });
+  t.like(tinyManifest().schedule, { clipSample: true, setAlphaToOne: true, stepsOffset: 0, clipSampleRange: 1 });
+  t.throws(() => parseManifest(DenoiserManifestSchema, { ...raw, schedule: { ...raw.schedule, stepsOffset: -1 } }), { instanceOf: InputError, message: /schedule\.stepsOffset/ });
+});
