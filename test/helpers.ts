@@ -1,5 +1,5 @@
 import * as THREE from 'three';
-import { cameraPosition } from '../src/render/scene.js';
+import { cameraPosition } from '../src/render/directions.js';
 import type { SceneDescription } from '../src/spec/sample.js';
 /** Shared test fixtures: a plain-data catalog for spec tests, and a spec builder. */
 import { parseSpec, type Spec } from '../src/spec/schema.js';

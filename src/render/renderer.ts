@@ -4,7 +4,7 @@
  */
 import type * as THREE_NS from 'three/webgpu';
 import { openGpu, installBrowserShims, type Backend, type GpuHandle } from './gpu.js';
-import { Stage } from './scene.js';
+import { Stage } from './stage.js';
 import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
@@ -17,7 +17,7 @@ import { context, renderOutput, mrt, output, uniform, vec4 } from 'three/tsl';
 /** Options of createRenderer. */
 export interface RenderOptions {
   backend?: Backend;
-  /** Largest shadow map (texels per side); smaller frames use smaller maps (see shadowMapSizeFor in scene.ts). */
+  /** Largest shadow map (texels per side); smaller frames use smaller maps (see shadowMapSizeFor in stage.ts). */
   shadowMapSize?: number;
   /** Tone mapping applied before sRGB encoding. */
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';

@@ -8,7 +8,7 @@ import { createAssetLibrary } from '../../src/assets/library.js';
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, environmentDef, registerBackgroundImage } from '../../src/assets/environments.js';
 import { loadBackgroundImages } from '../../src/assets/backgrounds.js';
 import { createRenderer, type SceneRenderer, type Frame } from '../../src/render/renderer.js';
-import { Stage } from '../../src/render/scene.js';
+import { Stage } from '../../src/render/stage.js';
 import { parseSpec } from '../../src/spec/schema.js';
 import { planSampling, describeSample, type SceneDescription, type ObjectDescription } from '../../src/spec/sample.js';
 import { InputError } from '../../src/core/errors.js';

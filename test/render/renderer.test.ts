@@ -5,7 +5,7 @@ import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 import type { AssetClass } from '../../src/assets/kit.js';
 import * as THREE from 'three';
-import { shadowMapSizeFor } from '../../src/render/scene.js';
+import { shadowMapSizeFor } from '../../src/render/stage.js';
 
 const library = createAssetLibrary();
 let renderer: SceneRenderer;
