@@ -3,16 +3,29 @@
  * and what came, so the CLI can print it and exit 2, and the HTTP layer can answer 400 with it.
  */
 
-/** Render any received value compactly for an error message. */
+/** Longest text an error message shows of a received value or a path (longer ones are cut). */
+export const MAX_SHOWN_CHARS = 120;
+
+/** `text` cut to `max` characters with `...` and its full length noted (so a 1 MB input never comes back). */
+export function truncateText(text: string, max = MAX_SHOWN_CHARS): string {
+  return text.length > max ? `${text.slice(0, max - 3)}... (${text.length} characters)` : text;
+}
+
+/**
+ * Render any received value compactly for an error message, cut to MAX_SHOWN_CHARS. Never throws:
+ * a value nested too deep for JSON.stringify is named, not walked (String() would recurse as deep).
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value);
+  let text: string;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = Array.isArray(value) ? 'an array nested too deep to show'
+      : typeof value === 'object' && value !== null ? 'an object nested too deep to show'
+        : typeof value === 'bigint' ? `${value}n` : typeof value;
   }
+  return truncateText(text);
 }
 
 /** One problem in a user's input: the JSON path, what was expected, what came. */
@@ -42,6 +55,7 @@ export class InputError extends Error {
 /** Build an InputError for one path: `spec.factors.yaw: expected X, got Y`. */
 export function inputError(path: string, expected: string, received: unknown, note?: string): InputError {
   const got = describeValue(received);
+  path = truncateText(path, 2 * MAX_SHOWN_CHARS); // paths hold user keys (factors.<name>)
   const message = `${path ? `${path}: ` : ''}expected ${expected}, got ${got}${note ? ` (${note})` : ''}`;
   return new InputError([{ path, expected, received: got, message }]);
 }

@@ -10,6 +10,7 @@
  */
 import type { Binning } from './bins.js';
 import { NO_BIN, totalBins } from './bins.js';
+import { MAX_LOSS } from './ingest.js';
 
 /** Defaults of the hardness estimate. */
 export const HARDNESS_DEFAULTS = {
@@ -101,6 +102,9 @@ export class HardnessMap {
    */
   add(c: number, bins: ArrayLike<number>, loss: number, error: number): void {
     const hasLoss = loss === loss; // not NaN
+    // validateFeedback refuses larger losses; clamped here too so no caller can make a sum infinite
+    // (an Infinity saved as JSON null reloads as 0: the state after a restart would differ).
+    if (hasLoss) loss = Math.min(MAX_LOSS, Math.max(0, loss));
     const hasError = error === error;
     const g = this.global;
     g.records++;
@@ -170,10 +174,14 @@ export class HardnessMap {
     if (data.cells !== m.cells) throw new RangeError(`hardness map: expected ${m.cells} cells for this binning, got ${data.cells}`);
     const arrays = [[m.lossWeight, data.lossWeight], [m.lossSum, data.lossSum], [m.errorWeight, data.errorWeight], [m.errorSum, data.errorSum], [m.records, data.records]] as const;
     for (const [to, from] of arrays) {
-      if (!Array.isArray(from) || from.length !== m.cells) throw new RangeError(`hardness map: expected arrays of ${m.cells} numbers`);
+      if (!Array.isArray(from) || from.length !== m.cells || !from.every(Number.isFinite)) throw new RangeError(`hardness map: expected arrays of ${m.cells} finite numbers`);
       to.set(from);
     }
-    Object.assign(m.global, data.global);
+    const g = data.global;
+    const keys = ['lossWeight', 'lossSum', 'errorWeight', 'errorSum', 'records', 'lossSquares'] as const;
+    const bad = keys.find((k) => !Number.isFinite(g?.[k]));
+    if (bad) throw new RangeError(`hardness map: expected a finite global.${bad}, got ${JSON.stringify(g?.[bad])}`);
+    for (const k of keys) m.global[k] = g[k];
     return m;
   }
 

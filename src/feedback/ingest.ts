@@ -21,6 +21,13 @@ export const MAX_REPORTED_ISSUES = 10;
 /** Longest accepted sample id. */
 export const MAX_ID_LENGTH = 200;
 
+/**
+ * Largest accepted loss. Per-sample losses of classifiers and detectors sit far below it; a larger
+ * one is a trainer's bug (a summed or overflowed loss), and its square would overflow the hardness
+ * map's sums (1.797e308 turned every hardness into NaN/null for good).
+ */
+export const MAX_LOSS = 1e6;
+
 const RECORD_KEYS = new Set(['id', 'loss', 'correct']);
 
 /**
@@ -38,6 +45,7 @@ export function validateFeedback(body: unknown, root = 'records'): FeedbackRecor
   }
   const list = records as unknown[];
   const issues: InputIssue[] = [];
+  const firstIndex = new Map<string, number>();
   for (let i = 0; i < list.length && issues.length < MAX_REPORTED_ISSUES; i++) {
     const r = list[i] as Record<string, unknown>;
     const at = `${root}[${i}]`;
@@ -47,12 +55,15 @@ export function validateFeedback(body: unknown, root = 'records'): FeedbackRecor
     }
     const { id, loss, correct } = r;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) issues.push(issue(`${at}.id`, `a sample id (a string of 1 to ${MAX_ID_LENGTH} characters)`, id));
+    else if (firstIndex.has(id)) issues.push(issue(`${at}.id`, `each sample id once per body (it is also ${root}[${firstIndex.get(id)}])`, id));
+    else firstIndex.set(id, i);
     if (loss !== undefined && !(typeof loss === 'number' && Number.isFinite(loss) && loss >= 0)) issues.push(issue(`${at}.loss`, 'a finite number >= 0', loss));
+    else if (typeof loss === 'number' && loss > MAX_LOSS) issues.push(issue(`${at}.loss`, `a per-sample loss of at most ${MAX_LOSS} (cap MAX_LOSS)`, loss));
     if (correct !== undefined && typeof correct !== 'boolean') issues.push(issue(`${at}.correct`, 'a boolean', correct));
     if (loss === undefined && correct === undefined) issues.push(issue(at, 'a loss or correct (or both)', r));
     for (const k in r) {
       if (!RECORD_KEYS.has(k)) {
-        issues.push(issue(at, 'only the keys id, loss, correct', `unknown key ${JSON.stringify(k)}`, true));
+        issues.push(issue(at, 'only the keys id, loss, correct', `unknown key ${describeValue(k)}`, true));
         break;
       }
     }

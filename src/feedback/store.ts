@@ -30,6 +30,54 @@ export const SESSION_FILES = { session: 'session.json', served: 'served.bin', cl
 /** Folder of the sessions inside a data dir. */
 export const SESSIONS_DIR = 'sessions';
 
+/** Idempotency keys of feedback posts remembered per session (the newest), with the answer each got. */
+export const MAX_FEEDBACK_KEYS = 1_000;
+
+/**
+ * The feedback posts a session has applied, by the client's idempotency key (newest last): a post
+ * sent again with a key listed here is answered with the first answer and applied no second time.
+ * Saved in session.json with the state the posts changed, so a restart keeps both or neither.
+ */
+export class FeedbackKeys {
+  private readonly answers = new Map<string, unknown>();
+
+  /** The answer the post with `key` got, or undefined when no post had this key. */
+  get(key: string): unknown {
+    return this.answers.get(key);
+  }
+
+  /** Remember the answer of the post with `key`, forgetting the oldest beyond MAX_FEEDBACK_KEYS. */
+  set(key: string, answer: unknown): void {
+    this.answers.delete(key);
+    this.answers.set(key, answer);
+    while (this.answers.size > MAX_FEEDBACK_KEYS) this.answers.delete(this.answers.keys().next().value!);
+  }
+
+  /** The JSON form: [key, answer] pairs, oldest first. */
+  toJSON(): [string, unknown][] {
+    return [...this.answers];
+  }
+
+  /** Keys from their JSON form (absent in files written before keys existed: none). */
+  static fromJSON(data: unknown): FeedbackKeys {
+    const keys = new FeedbackKeys();
+    if (Array.isArray(data)) for (const e of data) if (Array.isArray(e) && typeof e[0] === 'string') keys.set(e[0], e[1]);
+    return keys;
+  }
+}
+
+const feedbackKeys = new WeakMap<Session, FeedbackKeys>();
+
+/** The feedback keys of `session` (empty for a new one). */
+export function feedbackKeysOf(session: Session): FeedbackKeys {
+  let keys = feedbackKeys.get(session);
+  if (!keys) {
+    keys = new FeedbackKeys();
+    feedbackKeys.set(session, keys);
+  }
+  return keys;
+}
+
 /**
  * Write a session's new served rows (appended) and then its session.json (atomically), so
  * session.json never counts rows that are not on disk.
@@ -47,8 +95,9 @@ export async function saveSessionDir(dir: string, session: Session): Promise<voi
     }
     session.rowsOnDisk = count;
   }
-  const file = session.toFile();
+  const file: SessionFile & { feedbackKeys?: unknown } = session.toFile();
   file.counters = { ...file.counters, served: Math.min(file.counters.served, count) };
+  file.feedbackKeys = feedbackKeysOf(session).toJSON();
   await writeFileAtomic(join(dir, SESSION_FILES.session), JSON.stringify(file));
 }
 
@@ -76,7 +125,9 @@ export async function loadSessionDir(dir: string, catalog: Catalog): Promise<Ses
     await truncate(servedPath, committed);
     rows = rows.subarray(0, committed);
   }
-  return Session.fromFile(file, spec, catalog, rows);
+  const session = Session.fromFile(file, spec, catalog, rows);
+  feedbackKeys.set(session, FeedbackKeys.fromJSON((file as { feedbackKeys?: unknown }).feedbackKeys));
+  return session;
 }
 
 /** Where the store logs what it skips. */

@@ -39,6 +39,19 @@ export const SERVER_DEFAULTS = {
    * fast. Any size renders; jobs of 512² frames or larger render 10-20% faster with LP_NUM_THREADS=4.
    */
   framePixels: 224 * 224,
+  /**
+   * Longest a client may take to send one whole request, headers and body (then 408 and the connection
+   * closes): a body trickled a byte at a time holds a socket and a file descriptor. Answers are not
+   * timed: a stream or a slow render runs as long as it takes once its request has come in.
+   */
+  requestTimeoutMs: 60_000,
+  /** Longest a client may take to send a request's headers. */
+  headersTimeoutMs: 20_000,
+  /**
+   * Open connections beyond which new ones are refused (closed at once), so idle or slow clients cannot
+   * take every file descriptor a running job needs (1,050 trickling connections once failed a job with EMFILE).
+   */
+  maxConnections: 512,
   limits: {
     bodyLimit: 1024 * 1024,
     maxSyncBatch: 16,

@@ -63,7 +63,31 @@ export interface JobRecord {
   finishedAt: string | null;
   progress: Progress;
   restarts: number;
+  /** Times the job was run again after a transient resource error (absent in older job files: 0). */
+  retries?: number;
   error: { code: string; message: string } | null;
+}
+
+/**
+ * Error codes of the operating system that say a resource ran out for a while, not that the job is
+ * wrong: a job failing on one is queued again after a delay (JOB_RETRY_DELAYS_MS), an export
+ * resuming from its journal.
+ */
+export const TRANSIENT_ERROR_CODES: readonly string[] = ['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY', 'ENOSPC'];
+
+/** Delays before each retry of a job that failed on a transient error; after the last, it fails for good. */
+export const JOB_RETRY_DELAYS_MS: readonly number[] = [2_000, 10_000, 60_000, 300_000];
+
+/** The transient resource error code of `err` (its own code, a cause's, or one named in its message), or null. */
+export function transientErrorCode(err: unknown): string | null {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_ERROR_CODES.includes(code)) return code;
+    const message = (e as { message?: unknown }).message;
+    const named = typeof message === 'string' ? /\b(E[A-Z]+)\b/.exec(message)?.[1] : undefined;
+    if (named && TRANSIENT_ERROR_CODES.includes(named)) return named;
+  }
+  return null;
 }
 
 /** Options of JobManager.open. */
@@ -80,6 +104,8 @@ export interface JobManagerOptions {
   generator?: GenerateRunner;
   /** Runs session batch jobs (POST /v1/sessions/:id/batches?as=job). */
   batcher?: BatchRunner;
+  /** Delays before each retry after a transient resource error (default JOB_RETRY_DELAYS_MS). */
+  retryDelaysMs?: readonly number[];
 }
 
 /** What a client asks for when submitting a job: an export of a spec, or a generation. */
@@ -100,6 +126,8 @@ export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly queue: string[] = [];
   private readonly writes = new Map<string, Promise<void>>();
+  /** Jobs waiting out a retry delay (queued, not yet in `queue`). */
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private running: { id: string; controller: AbortController; done: Promise<void> } | null = null;
   private closing = false;
   private started = false;
@@ -220,7 +248,11 @@ export class JobManager {
       await this.running.done;
       return job;
     }
-    this.queue.splice(this.queue.indexOf(id), 1);
+    const timer = this.retryTimers.get(id);
+    if (timer) {
+      clearTimeout(timer);
+      this.retryTimers.delete(id);
+    } else this.queue.splice(this.queue.indexOf(id), 1);
     this.finish(job, 'cancelled', null);
     await this.persist(job);
     return job;
@@ -238,11 +270,37 @@ export class JobManager {
    */
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.retryTimers.values()) clearTimeout(timer); // still queued on disk: run at the next start
+    this.retryTimers.clear();
     if (this.running) {
       this.running.controller.abort('shutdown');
       await this.running.done;
     }
     await Promise.all(this.writes.values());
+  }
+
+  /**
+   * Queue a job that failed on a transient resource error again after the next delay of
+   * retryDelaysMs; false when the error is not transient or the retries are spent.
+   */
+  private retryLater(job: JobRecord, err: unknown): boolean {
+    const code = transientErrorCode(err);
+    const delays = this.opts.retryDelaysMs ?? JOB_RETRY_DELAYS_MS;
+    const retries = job.retries ?? 0;
+    if (!code || this.closing) return false;
+    if (retries >= delays.length) return false;
+    const delay = delays[retries];
+    job.retries = retries + 1;
+    job.state = 'queued';
+    job.error = { code: 'retrying', message: `${code} (a resource ran out for a while): retry ${retries + 1} of ${delays.length} in ${Math.ceil(delay / 1000)} s` };
+    this.opts.logger.error(`jobs: ${job.id} hit ${code}: ${(err as Error).message}; retry ${retries + 1} of ${delays.length} in ${delay} ms`);
+    this.retryTimers.set(job.id, setTimeout(() => {
+      this.retryTimers.delete(job.id);
+      if (this.closing || job.state !== 'queued') return;
+      this.queue.push(job.id);
+      this.pump();
+    }, delay));
+    return true;
   }
 
   /** Write job.json atomically; writes of one job are chained so the last state always wins. */
@@ -278,7 +336,7 @@ export class JobManager {
   private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
     const { logger, renderer, catalog } = this.opts;
     job.state = 'running';
-    if (job.startedAt) job.restarts += 1; // started before, in an earlier process
+    if (job.startedAt && job.error?.code !== 'retrying') job.restarts += 1; // started before, in an earlier process
     job.startedAt ??= new Date().toISOString();
     await this.persist(job);
     const again = job.kind !== 'export' ? `, restarting from scratch after ${job.restarts} restart(s)` : `, resuming after ${job.restarts} restart(s)`;
@@ -334,11 +392,15 @@ export class JobManager {
           job.state = 'queued'; // shutdown: resume (export) or start again (generate) at the next start
           logger.info(`jobs: ${job.id} stopped at ${job.progress.done}/${job.progress.total}; ${job.kind === 'export' ? 'resumes' : 'restarts from scratch'} at the next start`);
         }
+      } else if (this.retryLater(job, err)) {
+        // queued again after a delay: persisted below
       } else {
         const failed = `${job.kind}_failed`;
-        const code = err instanceof HttpError ? err.code : err instanceof InputError ? (job.kind === 'generate' ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
-        const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
-        const message = known ? (err as Error).message : `the ${job.kind} failed unexpectedly; the server log has the details`;
+        const transient = transientErrorCode(err);
+        const code = transient ? 'resource_exhausted' : err instanceof HttpError ? err.code : err instanceof InputError ? (job.kind === 'generate' ? 'invalid_request' : 'invalid_spec') : err instanceof OutputError ? 'output_conflict' : err instanceof RenderError ? 'render_failed' : failed;
+        const known = transient !== null || err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
+        const message = transient ? `${transient} after ${job.retries ?? 0} retries (a resource of the server ran out): ${(err as Error).message}`
+          : known ? (err as Error).message : `the ${job.kind} failed unexpectedly; the server log has the details`;
         this.finish(job, 'failed', { code, message });
         logger.error(`jobs: ${job.id} failed: ${known ? message : (err as Error)?.stack ?? String(err)}`);
       }

@@ -4,7 +4,7 @@
  * running job (it resumes at the next start), let in-flight requests finish, release the ONNX
  * sessions, dispose the renderer.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ import { ModelRegistry } from './models.js';
 import { GenerationService } from './generation.js';
 import { SessionStore } from '../feedback/store.js';
 import { sessionBatchRunner } from './session-batches.js';
+import { EvaluationJobs, datasetLookup } from './evaluations.js';
 
 /** Options of startServer; every one has a default (SERVER_DEFAULTS). */
 export interface ServeOptions {
@@ -48,6 +49,14 @@ export interface ServeOptions {
   modelsDir?: string;
   /** onnxruntime threads per session (default 0: all cores; runs are serialised). */
   onnxThreads?: number;
+  /** Longest a client may take to send a whole request (SERVER_DEFAULTS.requestTimeoutMs). */
+  requestTimeoutMs?: number;
+  /** Longest a client may take to send a request's headers (SERVER_DEFAULTS.headersTimeoutMs, at most requestTimeoutMs). */
+  headersTimeoutMs?: number;
+  /** Open connections beyond which new ones are closed at once (SERVER_DEFAULTS.maxConnections). */
+  maxConnections?: number;
+  /** Delays before each retry of a job failed by a transient resource error (jobs.ts JOB_RETRY_DELAYS_MS). */
+  retryDelaysMs?: readonly number[];
 }
 
 /** A listening server. */
@@ -87,23 +96,32 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const generation = new GenerationService({ registry: models, tmpDir, limits, logger });
   const sessions = await SessionStore.open({ dataDir, catalog, logger, classifierThreads: opts.onnxThreads });
   const jobs = await JobManager.open({
-    dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs, generator: generation,
+    dataDir, renderer, catalog, logger, maxQueued: limits.maxQueuedJobs, persistIntervalMs: opts.persistIntervalMs, generator: generation, retryDelaysMs: opts.retryDelaysMs,
     batcher: sessionBatchRunner({ store: sessions, renderer, models }),
   });
+  const evaluations = await EvaluationJobs.open({ dataDir, renderer, catalog, models, logger, limits, datasets: datasetLookup(jobs), persistIntervalMs: opts.persistIntervalMs });
   const shutdownController = new AbortController();
   const app = createApp({
     renderer, library, catalog, jobs, limits, logger, apiKeys: opts.apiKeys, corsOrigin: opts.corsOrigin, shutdownSignal: shutdownController.signal,
-    models, generation, sessions: { store: sessions, dataDir },
+    models, generation, sessions: { store: sessions, dataDir }, evaluations,
   });
   const host = opts.host ?? SERVER_DEFAULTS.host;
-  const server = await new Promise<Server>((resolveListen, reject) => {
-    const s = app.listen(opts.port ?? SERVER_DEFAULTS.port, host, (err?: Error) => (err ? reject(err) : resolveListen(s)));
-    s.once('error', reject);
-  });
-  // Long streams and slow renders are legitimate; only idle keep-alive sockets time out.
-  server.requestTimeout = 0;
+  // Receiving a request is timed (a trickled body is cut with 408); answering it is not: long streams
+  // and slow renders are legitimate. Node checks the timeouts every connectionsCheckingInterval.
+  const requestTimeout = opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs;
+  const headersTimeout = Math.min(requestTimeout, opts.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs);
+  const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))) }, app);
+  server.maxConnections = opts.maxConnections ?? SERVER_DEFAULTS.maxConnections;
   server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? SERVER_DEFAULTS.port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
   jobs.start();
+  evaluations.start();
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
@@ -114,6 +132,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const closed = new Promise<void>((r) => server.close(() => r()));
       shutdownController.abort();
       await jobs.close();
+      await evaluations.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), opts.shutdownTimeoutMs ?? SERVER_DEFAULTS.shutdownTimeoutMs);
       // In-flight requests finish; their keep-alive sockets close as they go idle.

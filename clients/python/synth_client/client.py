@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +25,7 @@ from .png import decode_png
 #: Defaults of Client and Session; one place, read by both.
 CLIENT_DEFAULTS = {
     'timeout': 600.0,  # seconds without a byte before a request fails (a pruned batch renders k x n first)
-    'feedback_chunk': 50_000,  # records per POST (the service takes up to 32 MiB, about 400,000 records)
+    'feedback_chunk': 50_000,  # records per POST (the service takes up to 32 MiB, about 320,000 {id, loss, correct} records)
     'decoder': 'auto',  # PNG decoder: auto (Pillow when importable), pil, numpy
 }
 
@@ -77,9 +78,9 @@ class Client:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _open(self, method, path, body=None, accept='application/json'):
+    def _open(self, method, path, body=None, accept='application/json', headers=None):
         """Send a request and return the open response; error answers raise SynthError."""
-        headers = {'Accept': accept}
+        headers = {'Accept': accept, **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body, separators=(',', ':'), allow_nan=False).encode('utf-8')
@@ -93,9 +94,9 @@ class Client:
             with e:
                 raise _error_from(e.code, e.read()) from None
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, headers=None):
         """A JSON request: the parsed answer. Raises SynthError for an error answer."""
-        with self._open(method, path, body) as res:
+        with self._open(method, path, body, headers=headers) as res:
             return json.loads(res.read().decode('utf-8'))
 
     # -- service ---------------------------------------------------------------------------------
@@ -205,20 +206,24 @@ class Session:
         stream.session = self.id
         return stream
 
-    def feedback(self, records, chunk_size=None):
+    def feedback(self, records, chunk_size=None, key=None):
         """POST /v1/sessions/:id/feedback in chunks; returns the summed counts.
 
         records: an iterable of dicts {id, loss?, correct?} (numpy scalars are fine), or of
         (id, loss, correct) tuples (None for a missing field). Returns {accepted, rejected, unknown,
         otherSession, unknownIds, posts}. A malformed record raises SynthError (400) naming it; chunks
-        posted before it stay applied.
+        posted before it stay applied. Chunk k is posted with the header `Idempotency-Key: <key>-<k>`
+        (key: a new UUID unless given): calling feedback again with the same key and records after a
+        failure applies only the chunks the service had not applied yet.
         """
         size = chunk_size or CLIENT_DEFAULTS['feedback_chunk']
+        base = key if key is not None else str(uuid.uuid4())
         totals = {'accepted': 0, 'rejected': 0, 'unknown': 0, 'otherSession': 0, 'unknownIds': [], 'posts': 0}
         chunk = []
 
         def post():
-            answer = self.client.request('POST', self._path('/feedback'), {'records': chunk})
+            headers = {'Idempotency-Key': f'{base}-{totals["posts"]}'}
+            answer = self.client.request('POST', self._path('/feedback'), {'records': chunk}, headers=headers)
             for k in ('accepted', 'rejected', 'unknown', 'otherSession'):
                 totals[k] += answer.get(k, 0)
             totals['unknownIds'].extend(answer.get('unknownIds', []))
