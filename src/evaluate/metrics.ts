@@ -129,17 +129,31 @@ function formatEdge(x: number): string {
   return String(Math.round(x * 1000) / 1000);
 }
 
+/** Which factors become axes, and how. */
+export interface AxisOptions {
+  /** A numeric factor with more distinct values than this is binned. */
+  maxLevels?: number;
+  /** Equal-width bins of a binned factor. */
+  bins?: number;
+  /** Only these factors (absent: every factor the samples carry). */
+  only?: readonly string[];
+  /** Numeric factors binned whatever their count of values (those drawn from continuous distributions). */
+  binned?: ReadonlySet<string>;
+}
+
 /**
  * The axes of the factors that vary among `samples` (factors with one value are left out), in
  * `order` (factor names; others after, sorted). A numeric factor with more than `maxLevels` distinct
- * values gets `bins` equal-width bins over its observed range.
+ * values, or listed in `binned`, gets `bins` equal-width bins over its observed range (when it takes
+ * fewer distinct values than `bins`, as many bins as values).
  */
-export function factorAxes(samples: readonly ScoredSample[], order: readonly string[] = [], opts: { maxLevels?: number; bins?: number } = {}): FactorAxis[] {
+export function factorAxes(samples: readonly ScoredSample[], order: readonly string[] = [], opts: AxisOptions = {}): FactorAxis[] {
   const maxLevels = opts.maxLevels ?? METRICS_DEFAULTS.maxLevels;
   const bins = opts.bins ?? METRICS_DEFAULTS.bins;
   const values = new Map<string, Map<string, FactorValue>>();
   for (const s of samples) {
     for (const [name, v] of Object.entries(s.factors)) {
+      if (opts.only && !opts.only.includes(name)) continue;
       let m = values.get(name);
       if (!m) values.set(name, (m = new Map()));
       m.set(`${typeof v}:${v}`, v);
@@ -155,14 +169,15 @@ export function factorAxes(samples: readonly ScoredSample[], order: readonly str
     const distinct = [...values.get(factor)!.values()].sort(compareValues);
     if (distinct.length < 2) continue;
     const numeric = distinct.every((v) => typeof v === 'number');
-    if (!numeric || distinct.length <= maxLevels) {
+    if (!numeric || (distinct.length <= maxLevels && !opts.binned?.has(factor))) {
       axes.push({ factor, kind: 'values', levels: distinct, edges: null });
       continue;
     }
     const lo = distinct[0] as number;
     const hi = distinct[distinct.length - 1] as number;
-    const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + ((hi - lo) * i) / bins));
-    const levels = Array.from({ length: bins }, (_, i) => `[${formatEdge(edges[i])}, ${formatEdge(edges[i + 1])}${i === bins - 1 ? ']' : ')'}`);
+    const n = Math.min(bins, distinct.length);
+    const edges = Array.from({ length: n + 1 }, (_, i) => (i === n ? hi : lo + ((hi - lo) * i) / n));
+    const levels = Array.from({ length: n }, (_, i) => `[${formatEdge(edges[i])}, ${formatEdge(edges[i + 1])}${i === n - 1 ? ']' : ')'}`);
     axes.push({ factor, kind: 'bins', levels, edges });
   }
   return axes;
@@ -318,9 +333,10 @@ export interface Aggregates {
 /**
  * Every table of an evaluation from its samples: overall, per class, per factor value, per class ×
  * factor value, per factor pair, sweep consistency and the worst cells. `order` lists factor names in
- * the order tables should follow; `sweepKey` factors are left out of the tables (they feed consistency).
+ * the order tables should follow; `sweepKey` factors are left out of the tables (they feed consistency);
+ * `only` and `binned` pick and bin the axes (see factorAxes).
  */
-export function aggregate(samples: readonly ScoredSample[], classes: readonly string[], opts: { order?: readonly string[]; sweepKey?: string; worst?: number; minCellCount?: number; maxLevels?: number; bins?: number } = {}): Aggregates {
+export function aggregate(samples: readonly ScoredSample[], classes: readonly string[], opts: AxisOptions & { order?: readonly string[]; sweepKey?: string; worst?: number; minCellCount?: number } = {}): Aggregates {
   const sweepKey = opts.sweepKey ?? 'sweep';
   const axes = factorAxes(samples, opts.order, opts).filter((a) => a.factor !== sweepKey);
   const factors = axes.map((a) => ({ factor: a.factor, kind: a.kind, cells: perLevel(samples, a) }));

@@ -70,6 +70,9 @@ test('numeric factors with many values are binned; constant factors are left out
   t.deepEqual(axes[0].levels, ['[0, 2)', '[2, 4]']);
   t.deepEqual(samples.map((s) => levelOf(axes[0], s)), [0, 0, 1, 1]);
   t.is(factorAxes(samples, [], { maxLevels: 4 })[0].kind, 'values', 'few values stay values');
+  const binned = factorAxes(samples, [], { only: ['yaw'], binned: new Set(['yaw']), bins: 2 });
+  t.deepEqual(binned.map((a) => [a.factor, a.kind, a.levels]), [['yaw', 'bins', ['[0, 2)', '[2, 4]']]], 'a continuous factor is binned however few its values');
+  t.deepEqual(factorAxes(samples, [], { only: ['environment'] }), [], 'only the factors asked');
 });
 
 test('sweep consistency: share of sweeps whose prediction stays the canonical one', (t) => {

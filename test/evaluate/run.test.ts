@@ -1,0 +1,125 @@
+import test from 'ava';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createAssetLibrary } from '../../src/assets/library.js';
+import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js';
+import { parseSpec } from '../../src/spec/schema.js';
+import { planSampling } from '../../src/spec/sample.js';
+import { exportDataset } from '../../src/export/export.js';
+import { loadClassifier, type LoadedClassifier } from '../../src/diffusion/load.js';
+import { evaluate } from '../../src/evaluate/run.js';
+import { InputError, OutputError } from '../../src/core/errors.js';
+
+const library = createAssetLibrary();
+const catalog = library.catalog();
+let renderer: SceneRenderer;
+let model: LoadedClassifier;
+const dirs: string[] = [];
+
+test.before(async () => {
+  renderer = await createRenderer(library);
+  model = await loadClassifier('synth-classifier-32', { threads: 1 });
+});
+test.after.always(async () => {
+  renderer?.dispose();
+  await model?.session.release();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'synth-eval-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A 2 × 2 × 2 grid at the model's 32². */
+const SPEC = {
+  name: 'eval-grid', seed: 5, mode: 'grid', resolution: [32, 32], classes: ['cube', 'torus'],
+  factors: { yaw: { values: [0, 90] }, environment: { values: ['studio', 'meadow'] }, 'camera.distance': { const: 2.3 } },
+};
+
+async function filesOf(dir: string, rel = ''): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) Object.assign(out, await filesOf(dir, p));
+    else out[p] = await readFile(join(dir, p));
+  }
+  return out;
+}
+
+test.serial('an evaluation of a grid spec writes its report, tables and plots, byte for byte the same twice', async (t) => {
+  const plan = planSampling(parseSpec(SPEC, catalog), catalog);
+  const root = await tempDir();
+  const a = await evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'a'), batch: 3 });
+  const b = await evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'b'), batch: 5 });
+  t.is(a.count, 8);
+  const fa = await filesOf(join(root, 'a'));
+  const fb = await filesOf(join(root, 'b'));
+  t.deepEqual(Object.keys(fa).sort(), Object.keys(fb).sort());
+  for (const name of Object.keys(fa)) t.true(fa[name].equals(fb[name]), `${name} is the same bytes (batch sizes 3 and 5)`);
+  for (const f of ['report.json', 'report.md', 'predictions.jsonl', 'tables/per-factor.csv', 'tables/pairs.csv', 'tables/class-factor.csv', 'plots/accuracy-yaw.png', 'plots/pair-yaw--environment.png']) {
+    t.truthy(fa[f], `${f} written`);
+  }
+  t.false(Object.keys(fa).some((f) => f.startsWith('images/')), 'no images without saveImages');
+  t.deepEqual((await readdir(root)).sort(), ['a', 'b'], 'no staging folder left');
+
+  const report = JSON.parse(fa['report.json'].toString('utf8'));
+  t.is(report.count, 8);
+  t.deepEqual(report.factors.map((f: { factor: string }) => f.factor), ['yaw', 'environment'], 'the factors that vary, in canonical order');
+  t.deepEqual(report.mapping, { cube: ['cube'], torus: ['torus'] });
+  const lines = fa['predictions.jsonl'].toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.is(lines.length, 8);
+  t.is(report.overall.correct, lines.filter((l) => l.correct).length, 'overall counts the lines');
+  t.true(report.overall.accuracy >= 0.75, `the judge recognises most clean 32² renders (${report.overall.accuracy})`);
+  for (const l of lines) {
+    t.is(l.top.length, 5);
+    t.true(l.loss >= 0 && l.entropy >= 0 && l.confidence > 0 && l.confidence <= 1);
+    t.is(l.correct, l.top[0].label === l.class);
+  }
+  const png = await sharp(fa['plots/accuracy-yaw.png']).metadata();
+  t.is(png.format, 'png');
+  t.true((png.width ?? 0) >= 300, 'a real plot');
+  t.regex(fa['report.md'].toString('utf8'), /!\[accuracy vs yaw\]\(plots\/accuracy-yaw\.png\)/);
+});
+
+test.serial('an export folder evaluates like the spec it came from; saveImages writes the images', async (t) => {
+  const spec = parseSpec(SPEC, catalog);
+  const root = await tempDir();
+  await exportDataset({ spec, catalog, renderer, out: join(root, 'export'), formats: ['imagefolder'] });
+  const fromExport = await evaluate({ input: { kind: 'export', dir: join(root, 'export') }, classifier: model.classifier, out: join(root, 'e') });
+  const fromSpec = await evaluate({ input: { kind: 'spec', plan: planSampling(spec, catalog), renderer }, classifier: model.classifier, out: join(root, 's'), saveImages: true });
+  const strip = (r: typeof fromSpec.report) => ({ ...r, source: null });
+  t.deepEqual(strip(fromExport.report), strip(fromSpec.report), 'the same predictions from the exported PNGs');
+  const line = JSON.parse((await readFile(join(root, 's', 'predictions.jsonl'), 'utf8')).split('\n')[0]);
+  t.regex(line.image, /^images\/(cube|torus)\/\d+\.png$/);
+  t.true(existsSync(join(root, 's', line.image)), 'the image is there');
+});
+
+test.serial('bad input: nothing is written', async (t) => {
+  const root = await tempDir();
+  const plan = planSampling(parseSpec({ ...SPEC, classes: ['cube', 'cone'] }, catalog), catalog);
+  const err = await t.throwsAsync(evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'x'), mapField: '--map' }), { instanceOf: InputError });
+  t.regex(err!.message, /^--map: expected a model class for every spec class; cone is not among the model's classes/);
+  t.false(existsSync(join(root, 'x')));
+  await mkdir(join(root, 'full'));
+  await writeFile(join(root, 'full', 'keep.txt'), 'x');
+  await t.throwsAsync(evaluate({ input: { kind: 'spec', plan: planSampling(parseSpec(SPEC, catalog), catalog), renderer }, classifier: model.classifier, out: join(root, 'full') }), { instanceOf: OutputError, message: /is not empty/ });
+  await mkdir(join(root, 'empty-export'));
+  await writeFile(join(root, 'empty-export', 'metadata.jsonl'), '');
+  await t.throwsAsync(evaluate({ input: { kind: 'export', dir: join(root, 'empty-export') }, classifier: model.classifier, out: join(root, 'y') }), { instanceOf: InputError, message: /^export: expected an export folder with at least one sample/ });
+  t.deepEqual((await readdir(root)).sort(), ['empty-export', 'full'], 'nothing new');
+  t.deepEqual(await readdir(join(root, 'full')), ['keep.txt']);
+});
+
+test.serial('a stopped evaluation leaves nothing at the output path', async (t) => {
+  const root = await tempDir();
+  const controller = new AbortController();
+  const plan = planSampling(parseSpec({ ...SPEC, mode: 'random', count: 40 }, catalog), catalog);
+  const run = evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'z'), batch: 4, signal: controller.signal, onProgress: (p) => { if (p.done >= 8) controller.abort(); } });
+  await t.throwsAsync(run, { any: true });
+  t.deepEqual(await readdir(root), [], 'no output, no staging folder');
+});
