@@ -14,12 +14,12 @@ import { hashString } from '../src/core/random.js';
 import { parseSpec, type Spec } from '../src/spec/schema.js';
 import { describeSample, planSampling } from '../src/spec/sample.js';
 import { exportDataset } from '../src/export/export.js';
-import { sampleTarFragment } from '../src/export/webdataset.js';
+import { sampleTarFragment } from '../src/pipeline/members.js';
 import { Session } from '../src/feedback/session.js';
 import { validateFeedback } from '../src/feedback/ingest.js';
 import { prepareBatch, renderBatch, sessionRecord } from '../src/feedback/batch.js';
 import { loadClassifier, DEFAULT_JUDGE } from '../src/diffusion/load.js';
-import { encodeSample, renderInOrder, indexRange, sampleTar } from '../src/server/samples.js';
+import { renderInOrder, indexRange, sampleTar } from '../src/server/samples.js';
 import { startServer } from '../src/server/main.js';
 import type { Strategy } from '../src/feedback/strategy.js';
 
@@ -131,8 +131,7 @@ async function sessionBatch(session: Session, n: number, strategy: Strategy): Pr
   const t0 = performance.now();
   const batch = await prepareBatch(session, { n, strategy, renderer, classifier: judge.classifier });
   let bytes = 0;
-  const encode = (r: Parameters<typeof encodeSample>[0]) => encodeSample(r, session.spec);
-  for await (const { item, sample } of renderBatch(batch, { renderer, encode })) {
+  for await (const { item, sample } of renderBatch(batch, { renderer })) {
     bytes += sampleTarFragment(sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption }), sample.image, sample.labelFiles).length;
   }
   if (bytes === 0) throw new Error('no tar bytes');

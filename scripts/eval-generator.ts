@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { rngFor } from '../src/core/random.js';
-import { encodePng } from '../src/export/png.js';
+import { encodePng } from '../src/pipeline/png.js';
 import { DEFAULT_GENERATOR, DEFAULT_JUDGE, loadClassifier, loadDenoiser } from '../src/diffusion/load.js';
 import { resolveSettings, toPixels, type SampleSettings, type Sampler } from '../src/diffusion/sampler.js';
 import { argmaxRows, frechetDistance, kernelInceptionDistance, type Classifier } from '../src/diffusion/classifier.js';

@@ -13,7 +13,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodePng } from '../src/export/png.js';
+import { encodePng } from '../src/pipeline/png.js';
 import { DEFAULT_GENERATOR, DEFAULT_GUIDE, DEFAULT_JUDGE, loadClassifier, loadDenoiser, loadGuidance } from '../src/diffusion/load.js';
 import { resolveSettings, toPixels, type SampleSettings, type SamplerGuidance } from '../src/diffusion/sampler.js';
 import { argmaxRows } from '../src/diffusion/classifier.js';

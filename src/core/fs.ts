@@ -27,7 +27,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /**
  * writeFileAtomic on the calling thread, for the many small files of an export (images, label maps),
- * which its writer thread writes (export/sample-writer.ts): about 0.1 ms per 30 KB file on a local
+ * which its writer thread writes (pipeline/writer-pool.ts): about 0.1 ms per 30 KB file on a local
  * disk, against about 0.7 ms of CPU for the promise version's five thread-pool round trips (mkdir,
  * open, write, close, rename). `dirs` remembers the folders made, so each is made once per caller.
  */

@@ -1,7 +1,7 @@
 /**
  * manifest.json of a dataset, the writer formats, and hashing. The manifest lists the sha256 and
  * size of every file written except images and label maps, which metadata.jsonl lists (with their
- * sha256) and which `synth verify` checks through it.
+ * sha256) and which `synth verify` checks through it. Hashing itself is pipeline/digest.ts (re-exported here).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
 import type { LabelPass, Spec } from '../spec/schema.js';
+import type { FileDigest } from '../pipeline/digest.js';
 
 /** Writer formats `--format` takes (comma-separated, several at once). */
 export const WRITER_FORMATS = ['imagefolder', 'coco', 'webdataset'] as const;
@@ -23,11 +24,7 @@ export const MANIFEST_FORMAT = 'synth.dataset/1';
 /** Format tags verify and merge accept (the first ImageFolder-only exports wrote the second). */
 export const MANIFEST_FORMATS: readonly string[] = [MANIFEST_FORMAT, 'synth.imagefolder/1'];
 
-/** Size and hash of a file. */
-export interface FileDigest {
-  sha256: string;
-  bytes: number;
-}
+export { sha256, digestOf, type FileDigest } from '../pipeline/digest.js';
 
 /** The index range a folder holds: process slice `index` of `count`, samples [start, end). */
 export interface ShardInfo {
@@ -52,6 +49,7 @@ export interface Manifest {
   formats: WriterFormat[];
   /** Samples per tar shard (null without webdataset). */
   shardSize: number | null;
+  /** The class names in label order (classesByLabel): classes[i] is label i in every format, as in classes.txt. */
   classes: string[];
   counts: Record<string, number>;
   versions: Record<string, string>;
@@ -87,15 +85,6 @@ export function parseFormats(value: string): WriterFormat[] {
   return WRITER_FORMATS.filter((f) => names.includes(f));
 }
 
-/** sha256 of bytes or text, hex. */
-export function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Digest of bytes or text. */
-export function digestOf(data: Uint8Array | string): FileDigest {
-  return { sha256: sha256(data), bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.length };
-}
 
 /** Digest of a file, streamed. */
 export async function hashFile(path: string): Promise<FileDigest> {

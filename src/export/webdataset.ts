@@ -1,17 +1,14 @@
 /**
  * WebDataset tar shards: `shards/shard-%06d.tar`, shard n holding the samples with global index in
- * [n * shardSize, (n + 1) * shardSize). Each sample is a group of members sharing the key `<id>`
- * (no dots): `<id>.png|jpg|webp`, `<id>.json` (the metadata record), `<id>.cls` (class index as ASCII)
- * and its label maps (`<id>.seg.png`, ...), sorted by name. A sample's members are encoded on their own
- * (a tar fragment) and a shard is the concatenation of its samples' fragments plus the end marker.
+ * [n * shardSize, (n + 1) * shardSize). Each sample is a group of members (pipeline/members.ts),
+ * encoded on its own (a tar fragment); a shard is the concatenation of its samples' fragments plus the
+ * end marker.
  */
 import { open, readFile, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../core/fs.js';
 import { shardRange } from '../spec/sample.js';
-import { encodeTarMembers, TAR_END, type TarMember } from './tar.js';
-import { LABEL_FILE_KINDS, type SampleRecord } from './records.js';
-import { labelFileName, type LabelFile } from './label-files.js';
+import { TAR_END } from '../pipeline/tar.js';
 
 /** Folder of the tar shards in a dataset. */
 export const SHARDS_DIR = 'shards';
@@ -46,38 +43,6 @@ export function tarShardsIn(start: number, end: number, shardSize: number): TarS
 export function alignedSliceRange(total: number, shardIndex: number, numShards: number, shardSize: number): [number, number] {
   const [a, b] = shardRange(Math.ceil(total / shardSize), shardIndex, numShards);
   return [Math.min(total, a * shardSize), Math.min(total, b * shardSize)];
-}
-
-/** The record as stored in the shard: file names become member names. */
-export function tarRecord(r: SampleRecord): SampleRecord {
-  const ext = r.file.slice(r.file.lastIndexOf('.') + 1);
-  const out: SampleRecord = { ...r, file: `${r.id}.${ext}` };
-  if (r.labels) {
-    const files = Object.fromEntries(LABEL_FILE_KINDS.flatMap((k) => {
-      const ref = r.labels!.files[k];
-      return ref ? [[k, { ...ref, file: labelFileName(r.id, k) }]] : [];
-    }));
-    out.labels = { ...r.labels, files };
-  }
-  return out;
-}
-
-/** The tar members of one sample, sorted by name. */
-export function sampleTarMembers(record: SampleRecord, image: Uint8Array, labelFiles: readonly LabelFile[]): TarMember[] {
-  const r = tarRecord(record);
-  if (r.id.includes('.')) throw new RangeError(`webdataset key: expected no dots, got ${JSON.stringify(r.id)}`);
-  const members: TarMember[] = [
-    { name: r.file, data: image },
-    { name: `${r.id}.json`, data: Buffer.from(JSON.stringify(r)) },
-    { name: `${r.id}.cls`, data: Buffer.from(String(r.label)) },
-    ...labelFiles.map((f) => ({ name: labelFileName(r.id, f.kind), data: f.bytes })),
-  ];
-  return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** The tar bytes of one sample (no end marker). */
-export function sampleTarFragment(record: SampleRecord, image: Uint8Array, labelFiles: readonly LabelFile[]): Buffer {
-  return encodeTarMembers(sampleTarMembers(record, image, labelFiles));
 }
 
 /** Fragments read and written at once while assembling a shard. */

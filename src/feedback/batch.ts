@@ -2,25 +2,23 @@
  * Rendering a session's batch (the thin shell around Session.prepare/commit): `prepareBatch` chooses
  * the samples (for `pruned`: renders k·n candidates, scores each with the session's classifier and
  * keeps the n hardest) and commits them; `renderBatch` then renders and encodes them in order through
- * a bounded pipeline (the next image renders while the previous ones encode), like a plain stream.
+ * the one render → encode pipeline (pipeline/pipeline.ts), like a plain stream or an export.
  */
 import { InputError } from '../core/errors.js';
-import { inOrder } from '../core/ordered.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { renderSample, type RenderedSample } from '../render/render-sample.js';
 import type { Classifier } from '../diffusion/classifier.js';
-import type { SampleRecord } from '../export/records.js';
+import type { SampleRecord } from '../pipeline/records.js';
+import { sampleTarFragment } from '../pipeline/members.js';
+import { encodeInOrder, type EncodedSample } from '../pipeline/pipeline.js';
+import type { WriterPool } from '../pipeline/writer-pool.js';
 import { Session, type BatchItem, type PreparedBatch } from './session.js';
 import { NEEDS_CLASSIFIER, crossEntropy, resizeToRgb, type Strategy } from './strategy.js';
 import { generateGuided, type GuidedRun } from './guided.js';
-import { sampleTarFragment } from '../export/webdataset.js';
-import { encodeSample } from '../server/samples.js';
 import { binLabel, NO_BIN } from './bins.js';
 
 /** Defaults of batch rendering. */
 export const BATCH_DEFAULTS = {
-  /** Samples in flight (render + encode), as in exportDataset and the HTTP streams. */
-  depth: 6,
   /** Candidates rendered and classified at once by `pruned`. */
   classifyChunk: 32,
 };
@@ -109,11 +107,12 @@ async function scoreCandidates(session: Session, prepared: PreparedBatch, render
 }
 
 /** What renderBatch needs. */
-export interface RenderBatchOptions<E> {
+export interface RenderBatchOptions {
   renderer: SceneRenderer;
-  /** Encode a rendered sample (image, label maps, record). */
-  encode: (rendered: RenderedSample) => Promise<E>;
+  /** Writer threads (default: the process's shared pool). */
+  writers?: WriterPool;
   signal?: AbortSignal;
+  /** Samples in flight (default: pipelineDepth). */
   depth?: number;
 }
 
@@ -121,14 +120,16 @@ export interface RenderBatchOptions<E> {
  * Render (unless pruned already did) and encode a committed batch's samples, yielding them in
  * order. Stops starting new renders once `signal` fires.
  */
-export function renderBatch<E>(batch: CommittedBatch, opts: RenderBatchOptions<E>): AsyncGenerator<{ item: BatchItem; sample: E }> {
-  const { spec } = batch.plan;
-  const work = async (item: BatchItem) => {
-    const rendered = batch.rendered.get(item.sceneIndex) ?? await renderSample(opts.renderer, batch.plan, item.sceneIndex, spec.labels, spec.minVisiblePixels);
-    batch.rendered.delete(item.sceneIndex);
-    return { item, sample: await opts.encode(rendered) };
-  };
-  return inOrder(batch.items, opts.depth ?? BATCH_DEFAULTS.depth, work, opts.signal);
+export function renderBatch(batch: CommittedBatch, opts: RenderBatchOptions): AsyncGenerator<{ item: BatchItem; sample: EncodedSample }> {
+  return encodeInOrder(batch.items, {
+    renderer: opts.renderer, plan: batch.plan, spec: batch.plan.spec, writers: opts.writers, depth: opts.depth, signal: opts.signal,
+    sceneIndex: (item) => item.sceneIndex,
+    prerendered: (item) => {
+      const r = batch.rendered.get(item.sceneIndex);
+      batch.rendered.delete(item.sceneIndex);
+      return r;
+    },
+  });
 }
 
 /**
@@ -168,8 +169,7 @@ export async function* batchFragments(session: Session, batch: CommittedBatch, o
     }
     return;
   }
-  const encode = (r: RenderedSample) => encodeSample(r, session.spec);
-  for await (const { item, sample } of renderBatch(batch, { renderer: opts.renderer, encode, signal: opts.signal })) {
+  for await (const { item, sample } of renderBatch(batch, { renderer: opts.renderer, signal: opts.signal })) {
     const record = sessionRecord(session, batch.batch, item, { ...sample.record, caption: sample.rendered.caption });
     yield { item, fragment: sampleTarFragment(record, sample.image, sample.labelFiles) };
   }

@@ -8,8 +8,8 @@
  */
 import sharp from 'sharp';
 import { inputError } from '../core/errors.js';
-import { sha256 } from '../export/manifest.js';
-import type { SampleRecord } from '../export/records.js';
+import { sha256 } from '../pipeline/digest.js';
+import type { SampleRecord } from '../pipeline/records.js';
 import type { LoadedClassifier } from '../diffusion/load.js';
 import { guidanceWith } from '../diffusion/load.js';
 import type { DenoiserManifest } from '../diffusion/manifest.js';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTar } from '../../src/export/tar.js';
+import { parseTar } from '../../src/pipeline/tar.js';
 
 const BIN = join(process.cwd(), 'dist/cli/main.js');
 

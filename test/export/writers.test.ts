@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { catalog, spec as makeSpec, fileTree } from '../helpers.js';
 import { exportDataset, type WriterFormat } from '../../src/export/export.js';
-import { parseTar, TAR_BLOCK } from '../../src/export/tar.js';
+import { parseTar, TAR_BLOCK } from '../../src/pipeline/tar.js';
 import { verifyDataset } from '../../src/export/verify.js';
 import { mergeDatasets } from '../../src/export/merge.js';
 import { resolveOutput } from '../../src/export/output-root.js';

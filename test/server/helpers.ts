@@ -11,7 +11,7 @@ import { createAssetLibrary, type AssetLibrary } from '../../src/assets/library.
 import { createRenderer, type SceneRenderer } from '../../src/render/renderer.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/main.js';
 import { ErrorSchema } from '../../src/server/schemas.js';
-import { parseTar } from '../../src/export/tar.js';
+import { parseTar } from '../../src/pipeline/tar.js';
 
 export const library: AssetLibrary = createAssetLibrary();
 let shared: Promise<SceneRenderer> | null = null;

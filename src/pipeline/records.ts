@@ -5,7 +5,7 @@ import type { FactorValue } from '../spec/schema.js';
 import { FACTOR_NAMES } from '../spec/factors.js';
 import type { CameraLabel, ObjectLabel } from '../labels/types.js';
 
-/** Per-sample label files, by kind: `<id>.<kind>.png`. */
+/** Per-sample label files, by kind: `<id>.<kind>.png` (`.npy` beside raw images). */
 export const LABEL_FILE_KINDS = ['seg', 'sem', 'depth', 'normals'] as const;
 export type LabelFileKind = (typeof LABEL_FILE_KINDS)[number];
 
@@ -21,7 +21,7 @@ export interface FileRef {
 export interface RecordLabels {
   objects: ObjectLabel[];
   camera: CameraLabel;
-  /** Scene units per count of the 16-bit depth PNG (0 = no depth); present with depth. */
+  /** Scene units per count of the 16-bit depth map (PNG or npy; 0 = no depth); present with depth. */
   depth_scale?: number;
   files: Partial<Record<LabelFileKind, FileRef>>;
 }

@@ -50,11 +50,26 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const LABEL_LEVEL = 6;
 
 /**
- * Encode pixels (rows top-down; `grey16` takes a Uint16Array, the others a Uint8Array) as PNG.
+ * Encode pixels (rows top-down; `grey16` takes a Uint16Array, the others a Uint8Array) as PNG,
+ * deflated on libuv's thread pool.
  * @throws RangeError when the pixel count does not match width x height x channels.
+ * @throws TypeError when the array type does not match the kind's bit depth.
  */
 export async function encodePng(kind: PngKind, pixels: Uint8Array | Uint16Array, width: number, height: number): Promise<Buffer> {
-  const { channels, bitDepth, colorType } = KIND[kind];
+  const { bitDepth, colorType } = KIND[kind];
+  return pngFile(width, height, bitDepth, colorType, unfilteredScanlines(kind, pixels, width, height), LABEL_LEVEL);
+}
+
+/** encodePng on the calling thread (the writer threads' label maps); the same bytes. */
+export function encodePngSync(kind: PngKind, pixels: Uint8Array | Uint16Array, width: number, height: number): Buffer {
+  const { bitDepth, colorType } = KIND[kind];
+  const raw = unfilteredScanlines(kind, pixels, width, height);
+  return pngChunks(width, height, bitDepth, colorType, deflateSync(raw, { level: LABEL_LEVEL, strategy: constants.Z_DEFAULT_STRATEGY }));
+}
+
+/** Scanlines with filter type None (a 0 byte, then the row; 16-bit samples big-endian). */
+function unfilteredScanlines(kind: PngKind, pixels: Uint8Array | Uint16Array, width: number, height: number): Buffer {
+  const { channels, bitDepth } = KIND[kind];
   if (pixels.length !== width * height * channels) {
     throw new RangeError(`png ${kind}: expected ${width}x${height}x${channels} = ${width * height * channels} values, got ${pixels.length}`);
   }
@@ -68,7 +83,7 @@ export async function encodePng(kind: PngKind, pixels: Uint8Array | Uint16Array,
     if (bitDepth === 8) raw.set((pixels as Uint8Array).subarray(y * rowBytes, (y + 1) * rowBytes), at + 1);
     else for (let x = 0, i = y * width * channels; x < width * channels; x++, i++) raw.writeUInt16BE(pixels[i], at + 1 + 2 * x);
   }
-  return pngFile(width, height, bitDepth, colorType, raw, LABEL_LEVEL);
+  return raw;
 }
 
 /**

@@ -1,7 +1,7 @@
 import test from 'ava';
 import sharp from 'sharp';
-import { encodeRgbaAsRgbPng, rgbScanlines } from '../../src/export/png.js';
-import { encodeImage } from '../../src/export/encode.js';
+import { encodeRgbaAsRgbPng, rgbScanlines } from '../../src/pipeline/png.js';
+import { encodeImage } from '../../src/pipeline/encode.js';
 
 /** RGBA pixels whose every byte differs from its neighbours, alpha not 255 (it must be dropped). */
 function pattern(width: number, height: number, offset = 0): Uint8Array {
