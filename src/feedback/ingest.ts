@@ -45,7 +45,6 @@ export function validateFeedback(body: unknown, root = 'records'): FeedbackRecor
   }
   const list = records as unknown[];
   const issues: InputIssue[] = [];
-  const firstIndex = new Map<string, number>();
   for (let i = 0; i < list.length && issues.length < MAX_REPORTED_ISSUES; i++) {
     const r = list[i] as Record<string, unknown>;
     const at = `${root}[${i}]`;
@@ -55,8 +54,6 @@ export function validateFeedback(body: unknown, root = 'records'): FeedbackRecor
     }
     const { id, loss, correct } = r;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) issues.push(issue(`${at}.id`, `a sample id (a string of 1 to ${MAX_ID_LENGTH} characters)`, id));
-    else if (firstIndex.has(id)) issues.push(issue(`${at}.id`, `each sample id once per body (it is also ${root}[${firstIndex.get(id)}])`, id));
-    else firstIndex.set(id, i);
     if (loss !== undefined && !(typeof loss === 'number' && Number.isFinite(loss) && loss >= 0)) issues.push(issue(`${at}.loss`, 'a finite number >= 0', loss));
     else if (typeof loss === 'number' && loss > MAX_LOSS) issues.push(issue(`${at}.loss`, `a per-sample loss of at most ${MAX_LOSS} (cap MAX_LOSS)`, loss));
     if (correct !== undefined && typeof correct !== 'boolean') issues.push(issue(`${at}.correct`, 'a boolean', correct));

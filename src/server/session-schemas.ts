@@ -162,7 +162,7 @@ export function sessionPaths(h: OpenApiHelpers): Record<string, Json> {
     '/v1/sessions/{id}/feedback': {
       post: {
         summary: 'report per-sample losses and/or correctness of served samples; unknown and other sessions\' ids are counted and never applied',
-        description: 'A malformed record makes the whole batch a 400 naming its index (records[17].loss: expected a finite number >= 0, got "x"); nothing is applied then. Losses above 1e6 (cap MAX_LOSS) and an id listed twice in one body are malformed. A post with an Idempotency-Key header that the session has applied before is answered with its first answer (header Idempotent-Replayed: true) and applied no second time (the newest 1,000 keys per session are kept, across restarts).',
+        description: 'A malformed record makes the whole batch a 400 naming its index (records[17].loss: expected a finite number >= 0, got "x"); nothing is applied then. A loss above 1e6 (cap MAX_LOSS) is malformed. A post with an Idempotency-Key header that the session has applied before is answered with its first answer (header Idempotent-Replayed: true) and applied no second time (the newest 1,000 keys per session are kept, across restarts).',
         parameters: [id, { name: 'Idempotency-Key', in: 'header', required: false, description: 'a key of 1 to 200 visible ASCII characters, one per post (a UUID); a retry sends the same key', schema: { type: 'string', maxLength: 200 } }], requestBody: h.body('FeedbackRequest'),
         responses: { 200: { description: 'what was applied', content: h.jsonContent('FeedbackResponse') }, ...h.errors(400, 404, 413, 415, ...h.common) },
       },

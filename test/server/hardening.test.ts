@@ -125,7 +125,7 @@ test('an implausible loss is refused, and a session reloads after a restart exac
   }
 });
 
-test('feedback is applied once per Idempotency-Key, across a restart too, and an id twice in one body is a 400', async (t) => {
+test('feedback is applied once per Idempotency-Key, across a restart too', async (t) => {
   const dataDir = await tempDir();
   const first = await serve({ dataDir });
   const id = await session(first);
@@ -140,9 +140,6 @@ test('feedback is applied once per Idempotency-Key, across a restart too, and an
     t.is(b.status, 200);
     t.is(b.headers.get('idempotent-replayed'), 'true');
     t.deepEqual(b.json, a.json, 'the first answer again');
-    const dup = await call(first, `/v1/sessions/${id}/feedback`, { body: { records: [records[0], records[1], records[0]] } });
-    isError(t, dup, 400, 'invalid_request');
-    t.is(dup.json.error.message, `records[2].id: expected each sample id once per body (it is also records[0]), got "${ids[0]}"`);
     const badKey = await call(first, `/v1/sessions/${id}/feedback`, { body: { records }, headers: { 'idempotency-key': 'x'.repeat(201) } });
     isError(t, badKey, 400, 'invalid_request');
     t.is((await call(first, `/v1/sessions/${id}`)).json.feedback.accepted, 4, 'applied once');
