@@ -184,10 +184,13 @@ export async function readExportFolder(dir: string, field = 'export'): Promise<{
   let classes: string[] | null = null;
   let spec: Pick<Spec, 'factors'> | null = null;
   try {
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { name?: unknown; classes?: unknown; spec?: { factors?: unknown } };
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { name?: unknown; classes?: unknown; spec?: { factors?: unknown; classes?: unknown } };
     if (typeof manifest.name === 'string') name = manifest.name;
     if (manifest.spec && typeof manifest.spec.factors === 'object' && manifest.spec.factors !== null) spec = { factors: manifest.spec.factors as Spec['factors'] };
     if (Array.isArray(manifest.classes) && manifest.classes.every((c) => typeof c === 'string')) classes = manifest.classes as string[];
+    // the spec's order, as an evaluation of the spec itself lists them
+    const specClasses = (manifest.spec as { classes?: unknown } | undefined)?.classes;
+    if (Array.isArray(specClasses) && specClasses.every((c) => typeof c === 'string')) classes = specClassesOf({ ...(manifest.spec as Spec), classes: specClasses as string[] });
   } catch {
     // no manifest: the classes are those of the samples
   }
