@@ -146,7 +146,7 @@ export const CatalogSchema = z.object({
   environments: z.array(z.object({ name: z.string(), doc: z.string() })),
   colors: z.record(z.string(), z.string()).describe('named colours and their sRGB hex; #rrggbb is accepted too'),
   labelPasses: z.array(z.enum(LABEL_PASSES)),
-  imageFormats: z.array(z.enum(['png', 'jpeg', 'webp'])),
+  imageFormats: z.array(z.enum(['png', 'jpeg', 'webp', 'raw'])),
   writerFormats: z.array(z.enum(WRITER_FORMATS)),
   models: z.array(ModelInfoSchema).describe('diffusion generators and classifiers: committed ones under models/, then uploaded classifiers'),
   limits: z.object({
@@ -210,7 +210,7 @@ export const SampleSchema = z.object({
   }).optional().describe('present when the spec asks for label passes'),
   sha256: z.string().describe('sha256 of the image bytes'),
   image: z.string().describe('the encoded image, base64'),
-  mime: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+  mime: z.enum(['image/png', 'image/jpeg', 'image/webp', 'application/x-npy']).describe('application/x-npy: a raw uint8 [H, W, 3] NumPy array (spec format raw)'),
 });
 
 /** POST /v1/render with Accept: application/json. */

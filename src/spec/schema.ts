@@ -124,7 +124,7 @@ export const SpecSchema = z.strictObject({
     .describe('random: every factor drawn; grid: full product of listed values; sweep: one listed factor varied at a time around the first values (PUG:ImageNet protocol)'),
   resolution: z.tuple([z.number().int().min(8).max(MAX_RESOLUTION), z.number().int().min(8).max(MAX_RESOLUTION)])
     .default(SPEC_DEFAULTS.resolution).describe('[width, height] in pixels'),
-  format: z.enum(['png', 'jpeg', 'webp']).default(SPEC_DEFAULTS.format),
+  format: z.enum(['png', 'jpeg', 'webp', 'raw']).default(SPEC_DEFAULTS.format).describe('image files: png, jpeg, webp, or raw (uint8 [H, W, 3] NumPy .npy arrays; label maps as .npy too)'),
   quality: z.number().int().min(1).max(100).default(SPEC_DEFAULTS.quality).describe('jpeg/webp quality'),
   classes: z.array(z.string()).min(1).optional().describe('object classes (default: every built-in class)'),
   factors: z.record(z.string(), DistributionSchema).default({}),
@@ -147,7 +147,7 @@ export interface Spec {
   count: number;
   mode: 'random' | 'grid' | 'sweep';
   resolution: [number, number];
-  format: 'png' | 'jpeg' | 'webp';
+  format: 'png' | 'jpeg' | 'webp' | 'raw';
   quality: number;
   classes: string[];
   factors: Record<string, Distribution>;

@@ -57,7 +57,7 @@ test('GET /v1/openapi.json documents every route, body and the error shape', asy
   }
   t.truthy(doc.paths['/v1/datasets/{id}'].delete);
   const spec = doc.components.schemas.Spec;
-  t.deepEqual(spec.properties.format.enum, ['png', 'jpeg', 'webp'], 'the Spec schema comes from SpecSchema');
+  t.deepEqual(spec.properties.format.enum, ['png', 'jpeg', 'webp', 'raw'], 'the Spec schema comes from SpecSchema');
   t.false(spec.required?.includes('seed') ?? false, 'request schemas are the input form: defaults are optional');
   t.truthy(doc.components.schemas.Error.properties.error, 'the error shape');
   t.is(doc.paths['/v1/render'].post.responses['400'].content['application/json'].schema.$ref, '#/components/schemas/Error');
