@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SpecSchema } from '../spec/schema.js';
-import { SessionOptionsSchema } from '../feedback/session.js';
+import { SESSION_DEFAULTS, SessionOptionsSchema } from '../feedback/session.js';
 import { STRATEGIES } from '../feedback/strategy.js';
 import { GuidedOptionsSchema } from '../feedback/guided-options.js';
 import { MAX_ID_LENGTH } from '../feedback/ingest.js';
@@ -16,7 +16,7 @@ const strategy = z.enum(STRATEGIES);
 /** POST /v1/sessions. */
 export const SessionCreateSchema = z.strictObject({
   spec: SpecSchema,
-  strategy: strategy.optional().describe('how batches choose samples (default hardness): uniform (the spec\'s own sampling), hardness (class and factor bins from (1-ε)·softmax(hardness/τ) + ε·uniform), pruned (k·n uniform candidates, the n the session\'s classifier finds hardest), guided (classes from the class mixture, images from the diffusion generator steered by the session\'s classifier: options.guided)'),
+  strategy: strategy.optional().describe(`how batches choose samples (default ${SESSION_DEFAULTS.strategy}): uniform (the spec's own sampling), hardness (class and factor bins from (1-ε)·softmax(hardness/τ) + ε·uniform), pruned (k·n uniform candidates, the n the session's classifier finds hardest), guided (classes from the class mixture, images from the diffusion generator steered by the session's classifier: options.guided)`),
   options: SessionOptionsSchema.optional(),
 }).describe('a factor spec, the strategy and its options');
 

@@ -112,8 +112,10 @@ class Client:
     def create_session(self, spec, strategy=None, options=None):
         """POST /v1/sessions: a new feedback session over `spec` (a factor spec dict).
 
-        strategy: 'uniform', 'hardness' (the service's default) or 'pruned'. options: the session
-        options (bins, factors, epsilon, temperature, halfLife, priorWeight, signal, candidates, seed).
+        strategy: 'uniform', 'hardness', 'pruned' or 'guided'; None leaves it to the service, whose
+        default (SESSION_DEFAULTS.strategy, 'uniform') docs/feedback-defaults.md explains. options: the
+        session options (bins, factors, epsilon, temperature, halfLife, priorWeight, signal, candidates,
+        seed).
         Raises SynthError (400) naming the bad field.
         """
         body = {'spec': spec}
