@@ -6,7 +6,7 @@
 import type { LabelSet } from '../labels/types.js';
 import { rleEncode, rleArea, boxFromRle, type Rle, type Box } from '../labels/mask.js';
 import { classInfo, type Catalog } from '../spec/catalog.js';
-import type { Spec } from '../spec/schema.js';
+import { classesByLabel, type Spec } from '../spec/schema.js';
 
 /** File name of the COCO document in a dataset. */
 export const COCO_FILE = 'coco.json';
@@ -75,9 +75,9 @@ export function cocoAnnotations(index: number, labels: LabelSet | undefined): Co
   return out;
 }
 
-/** Categories of a spec: id = class index + 1, supercategory = the class's family. */
+/** Categories of a spec: id = class label + 1 (classesByLabel order), supercategory = the class's family. */
 export function cocoCategories(spec: Spec, catalog: Catalog): CocoCategory[] {
-  return spec.classes.map((name, i) => ({ id: i + 1, name, supercategory: classInfo(catalog, name)?.family ?? 'object' }));
+  return classesByLabel(spec.classes).map((name, i) => ({ id: i + 1, name, supercategory: classInfo(catalog, name)?.family ?? 'object' }));
 }
 
 /** Assemble a COCO document; images and annotations are sorted by id so any merge order gives the same bytes. */

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, OutputError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
-import { csvHeader, recordFiles, type SampleRecord } from './records.js';
+import { csvHeader, recordFiles, type SampleRecord } from '../pipeline/records.js';
+import { CLASSES_FILE, classesText } from '../spec/schema.js';
 import { cocoDocument, cocoText, COCO_FILE, type CocoDocument } from './coco.js';
 import { SHARDS_DIR } from './webdataset.js';
 import { readManifest, digestOf, layoutOf, MANIFEST_FILE, MANIFEST_FORMAT, PROGRESS_DIR, type FileDigest, type Manifest } from './manifest.js';
@@ -142,7 +143,7 @@ export async function mergeDatasets(options: MergeOptions): Promise<MergeResult>
       images.bytes += manifest.images.bytes;
       labelled += manifest.labels?.samples ?? 0;
     }
-    const texts: [string, string][] = [];
+    const texts: [string, string][] = [[CLASSES_FILE, classesText(ref.spec.classes)]];
     if (layout.files) texts.push(['metadata.jsonl', metadata], ['factors.csv', csv]);
     if (layout.coco) {
       const categories = coco[0].categories;
@@ -159,7 +160,8 @@ export async function mergeDatasets(options: MergeOptions): Promise<MergeResult>
       ...ref, format: MANIFEST_FORMAT, count: ref.total, shard: { index: 0, count: 1, start: 0, end: ref.total },
       counts, images, labels: { passes: ref.labels?.passes ?? [], samples: labelled },
       files: { ...merged, ...Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) },
-      mergedFrom: slices.map((s) => ({ dir: s.dir, shard: s.manifest.shard })),
+      // the slice folders' names only: a manifest says nothing of the machine it was made on
+      mergedFrom: slices.map((s) => ({ dir: basename(s.dir), shard: s.manifest.shard })),
     };
     await writeFileAtomic(join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     if (existing) await rmdir(out);

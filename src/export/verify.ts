@@ -1,20 +1,21 @@
 /**
  * `synth verify`: re-hash every file a dataset's manifest lists, and every image and label map its
- * metadata.jsonl lists, and report each file that is missing or differs.
+ * metadata.jsonl lists, and report each file that is missing or differs, and each file under a
+ * folder of them that none lists (a stray image in `images/<class>/` is read by ImageFolder loaders).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import { hashFile, readManifest, PROGRESS_DIR, MANIFEST_FILE, type FileDigest } from './manifest.js';
-import { recordFiles, type SampleRecord } from './records.js';
+import { recordFiles, type SampleRecord } from '../pipeline/records.js';
 
 /** What verifyDataset found. */
 export interface VerifyReport {
   dir: string;
   /** Files hashed. */
   checked: number;
-  /** One line per problem: `missing: <path>`, `corrupt: <path> (...)`, ... */
+  /** One line per problem: `missing: <path>`, `corrupt: <path> (...)`, `unknown: <path>`, ... */
   problems: string[];
 }
 
@@ -56,6 +57,8 @@ export async function verifyDataset(dir: string): Promise<VerifyReport> {
   }
   if (await exists(join(root, PROGRESS_DIR))) problems.push(`unfinished: ${PROGRESS_DIR} is still there (an export or resume did not finish)`);
 
+  problems.push(...(await unlistedFiles(root, jobs.map(([name]) => name))).map((name) => `unknown: ${name} (a file no manifest or metadata.jsonl lists)`));
+
   let next = 0;
   const check = async () => {
     while (next < jobs.length) {
@@ -78,4 +81,26 @@ export async function verifyDataset(dir: string): Promise<VerifyReport> {
   };
   await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, check));
   return { dir: root, checked: jobs.length, problems: problems.sort() };
+}
+
+/**
+ * Files and folders under the folders of `listed` files (images/, images/<class>/, shards/, ...) that
+ * `listed` does not hold, as paths relative to `root` with `/` separators, sorted: a stray image, or a
+ * stray class folder that an ImageFolder loader would take for one more class.
+ */
+export async function unlistedFiles(root: string, listed: readonly string[]): Promise<string[]> {
+  const known = new Set(listed.map((name) => name.split(sep).join('/')));
+  const folders = new Set<string>();
+  for (const name of known) { // each listed file's folder and the folders above it, up to the dataset root
+    for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) folders.add(name.slice(0, slash));
+  }
+  const out: string[] = [];
+  for (const folder of folders) {
+    const entries = await readdir(join(root, folder), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const name = `${folder}/${e.name}`;
+      if (!known.has(name) && !folders.has(name)) out.push(relative(root, join(root, name)).split(sep).join('/'));
+    }
+  }
+  return out.sort();
 }

@@ -18,6 +18,7 @@ import { createSampler, resolveSettings, toPixels, type Sampler, type SampleSett
 import { guidanceLabel, type GuidanceLabel } from '../diffusion/generate.js';
 import { GUIDED_DEFAULTS } from './guided-options.js';
 import type { BatchItem, PreparedBatch, Session } from './session.js';
+import { classLabels } from '../spec/schema.js';
 
 /** A generator and guidance ready for a session's guided batches. */
 export interface GuidedRun {
@@ -88,7 +89,7 @@ export async function* generateGuided(session: Session, batch: PreparedBatch, ru
       yield {
         item, image,
         record: {
-          id: item.id, index: item.number, seed: session.seed, file: `${item.id}.png`, class: session.binning.classes[item.classIndex], label: session.spec.classes.indexOf(session.binning.classes[item.classIndex]),
+          id: item.id, index: item.number, seed: session.seed, file: `${item.id}.png`, class: session.binning.classes[item.classIndex], label: classLabels(session.spec.classes).get(session.binning.classes[item.classIndex]) ?? -1,
           factors: item.factors, sha256: sha256(image), bytes: image.length,
           session: session.id, batch: batch.batch, strategy: 'guided', ...(item.hardness !== undefined ? { hardness: item.hardness } : {}),
           generator: { model: run.modelRef, scheduler: settings.scheduler, steps: settings.steps, cfg: settings.cfg, eta: settings.eta, noiseIndex: item.number, size: [img.width, img.height] },

@@ -38,7 +38,7 @@ test('an export writes the ImageFolder layout, metadata, CSV and manifest', asyn
   t.deepEqual(lines.map((l) => l.index), [...Array(12).keys()], 'records in index order');
   for (const rec of lines) {
     t.is(rec.file, `images/${rec.class}/${rec.id}.png`);
-    t.is(rec.label, tiny.classes.indexOf(rec.class));
+    t.is(rec.label, [...tiny.classes].sort().indexOf(rec.class), 'the label: the position of the class in the sorted class names');
     t.is(rec.seed, 3);
     t.is(files[rec.file], rec.sha256, 'record carries the image sha256');
     for (const f of ['yaw', 'color', 'environment', 'light.azimuth', 'camera.distance']) t.not(rec.factors[f], undefined, `factor ${f} recorded`);

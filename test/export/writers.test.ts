@@ -101,7 +101,7 @@ test('COCO JSON, field by field, with RLE masks', async (t) => {
   const records = await jsonl(join(out, 'metadata.jsonl'));
   t.deepEqual(Object.keys(coco), ['info', 'licenses', 'images', 'annotations', 'categories']);
   t.deepEqual(coco.categories, [
-    { id: 1, name: 'cube', supercategory: 'shape' }, { id: 2, name: 'sphere', supercategory: 'shape' }, { id: 3, name: 'cone', supercategory: 'shape' },
+    { id: 1, name: 'cone', supercategory: 'shape' }, { id: 2, name: 'cube', supercategory: 'shape' }, { id: 3, name: 'sphere', supercategory: 'shape' },
   ]);
   t.is(coco.images.length, 10);
   coco.images.forEach((img: any, i: number) => {
@@ -154,7 +154,7 @@ test('WebDataset shards: ustar members grouped by key, deterministic, readable b
   const out = join(dir, 'wds');
   await run(out, ['webdataset']);
   const files = await fileTree(out);
-  t.deepEqual(Object.keys(files), ['manifest.json', 'shards/shard-000000.tar', 'shards/shard-000001.tar', 'shards/shard-000002.tar'], 'no image folder, no journal');
+  t.deepEqual(Object.keys(files), ['classes.txt', 'manifest.json', 'shards/shard-000000.tar', 'shards/shard-000001.tar', 'shards/shard-000002.tar'], 'no image folder, no journal');
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
   t.is(manifest.shardSize, 4);
   for (const [name, sha] of Object.entries(files)) if (name.startsWith('shards/')) t.is(manifest.files[name].sha256, sha, `${name} sha256 in the manifest`);
@@ -269,7 +269,7 @@ test('verify finds missing and corrupt images, label maps and shards', async (t)
   await run(out, ['imagefolder', 'coco', 'webdataset']);
   const ok = await verifyDataset(out);
   t.deepEqual(ok.problems, []);
-  t.is(ok.checked, 3 + 3 + 10 * 5, 'metadata, csv, coco, 3 shards, and 10 x (image + 4 maps)');
+  t.is(ok.checked, 4 + 3 + 10 * 5, 'classes.txt, metadata, csv, coco, 3 shards, and 10 x (image + 4 maps)');
   const rec = (await jsonl(join(out, 'metadata.jsonl')))[2];
   await flipByte(join(out, rec.file));
   await flipByte(join(out, rec.labels.files.depth.file), 60);
