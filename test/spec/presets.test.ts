@@ -33,6 +33,10 @@ test('the held-out split pair is complementary', async (t) => {
     t.false(train.holdout.some((c) => matchesCombo(a, c)), `train sample ${i} is held out`);
     t.true(held.holdout.some((c) => matchesCombo(b, c)), `test sample ${i} matches a combination`);
   }
+  t.not(train.seed, held.seed, 'each preset has its own seed');
+  const sameView = Array.from({ length: 200 }, (_, i) => [describeSample(pt, i).factors, describeSample(ph, i).factors])
+    .filter(([a, b]) => a.yaw === b.yaw && a['camera.elevation'] === b['camera.elevation']).length;
+  t.is(sameView, 0, 'sample i of the test preset does not repeat the yaw and elevation of sample i of the train preset');
 });
 
 test('the sweep preset varies one factor at a time around the canonical view', async (t) => {
