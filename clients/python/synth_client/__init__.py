@@ -6,13 +6,15 @@
         ...
     session.feedback([{'id': meta['id'], 'loss': 0.3, 'correct': True}])
 
-Standard library + numpy; Pillow decodes PNGs when importable (else a numpy decoder does);
+Spec format "raw" streams uint8 [H, W, 3] arrays (.npy members) that need no decoding (Client.stream,
+Session.batch). Standard library + numpy; Pillow decodes PNGs when importable (else a numpy decoder does);
 `synth_client.torch` (PyTorch) has SessionDataset, and `export_classifier` needs torch.
 """
 from .client import CLIENT_DEFAULTS, BatchStream, Client, Sample, Session, SynthError, export_classifier
 from .png import decode_png, decode_png_numpy, encode_png, have_pil
+from .raw import decode_npy
 
 __version__ = '0.1.0'
 
 __all__ = ['CLIENT_DEFAULTS', 'BatchStream', 'Client', 'Sample', 'Session', 'SynthError', 'export_classifier',
-           'decode_png', 'decode_png_numpy', 'encode_png', 'have_pil']
+           'decode_png', 'decode_png_numpy', 'encode_png', 'have_pil', 'decode_npy']

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .png import decode_png
+from .raw import take_image_and_maps
 
 #: Defaults of Client and Session; one place, read by both.
 CLIENT_DEFAULTS = {
@@ -108,6 +108,17 @@ class Client:
     def catalog(self):
         """GET /v1/catalog: classes, factors, textures, environments, models, limits."""
         return self.request('GET', '/v1/catalog')
+
+    def stream(self, spec, start=None, end=None, decoder=None):
+        """POST /v1/stream: samples [start, end) of `spec` (a factor spec dict) as they render, in order.
+
+        Returns a BatchStream of Sample(image, label, metadata): images as uint8 [H, W, 3] arrays
+        (with spec format "raw", read from .npy members without decoding; label maps then in
+        metadata['maps']). Raises SynthError (400) naming a bad field.
+        """
+        body = spec if start is None and end is None else {'spec': spec, **({'start': start} if start is not None else {}), **({'end': end} if end is not None else {})}
+        res = self._open('POST', '/v1/stream', body, accept='application/x-tar')
+        return BatchStream(res, decoder or self.decoder)
 
     def create_session(self, spec, strategy=None, options=None):
         """POST /v1/sessions: a new feedback session over `spec` (a factor spec dict).
@@ -350,7 +361,9 @@ class BatchStream:
 
     def _sample(self, members):
         meta = json.loads(members.pop('json').decode('utf-8'))
-        image = decode_png(members.pop('png'), self._decoder)
+        image, maps = take_image_and_maps(members, self._decoder)
+        if maps:
+            meta['maps'] = maps
         label = int(members.pop('cls').decode('ascii')) if 'cls' in members else int(meta['label'])
         if members:
             meta['members'] = members
