@@ -11,11 +11,11 @@ import { exists, isNonEmptyDir } from '../core/fs.js';
 import { createProgressPrinter, formatDuration, progressOf } from '../core/progress.js';
 import { loadSpec } from '../spec/load.js';
 import { loadBackgroundImages } from '../assets/backgrounds.js';
-import { BACKENDS, type Backend } from '../render/gpu.js';
+import { BACKENDS } from '../render/gpu.js';
 import { RENDER_DEFAULTS, SHADOW_MODES, createRenderer } from '../render/renderer.js';
 import { writeTarFile } from '../export/webdataset.js';
 import { Session, SESSION_DEFAULTS, SessionOptionsSchema, type SessionOptions } from '../feedback/session.js';
-import { NEEDS_CLASSIFIER, STRATEGIES, type Strategy } from '../feedback/strategy.js';
+import { NEEDS_CLASSIFIER, STRATEGIES } from '../feedback/strategy.js';
 import { validateFeedback, type FeedbackRecord } from '../feedback/ingest.js';
 import { SESSION_FILES, loadSessionDir, saveSessionDir } from '../feedback/store.js';
 import { installClassifier, openClassifier } from '../feedback/classifier.js';
@@ -25,46 +25,15 @@ import { GUIDED_DEFAULTS } from '../feedback/guided-options.js';
 import { loadDenoiser, type LoadedDenoiser } from '../diffusion/load.js';
 import { zodIssues } from '../spec/schema.js';
 import { randomUUID } from 'node:crypto';
-import { loadLibrary } from './assets-command.js';
-import { parseCommandArgs, intOption, choiceOption } from './args.js';
-
-/** Usage lines of `synth session`, for the main usage text. */
-export const SESSION_USAGE = `  synth session create     --spec FILE --dir DIR [--strategy ${STRATEGIES.join('|')}] [--seed S] [--bins ${SESSION_DEFAULTS.bins}]
-                           [--factors yaw,texture] [--epsilon ${SESSION_DEFAULTS.epsilon}] [--temperature T] [--half-life ${SESSION_DEFAULTS.halfLife}]
-                           [--neighbours ${SESSION_DEFAULTS.neighbours}] [--candidates ${SESSION_DEFAULTS.candidates}] [--classifier MODEL] [--overwrite] [--assets DIR]
-  synth session feedback   --dir DIR --file FEEDBACK.jsonl   (lines {"id": ..., "loss": 0.7, "correct": true})
-  synth session batch      --dir DIR --n N --out OUT.tar|DIR [--strategy S] [--backend B] [--shadows S] [--quiet] [--assets DIR]
-  synth session show       --dir DIR [--json] [--assets DIR]
-  synth session classifier --dir DIR --model NAME|PATH   (the classifier of the pruned and guided strategies)`;
+import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
+import { defineCommand, defineGroup } from './args.js';
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** A float option: undefined when absent, InputError when not a number in [min, max]. */
-function numberOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw inputError(`--${name}`, `a number in [${min}, ${max}]`, value);
-  return n;
-}
-
-function strategyOption(value: string | undefined): Strategy | undefined {
-  if (value === undefined) return undefined;
-  return choiceOption<Strategy>('strategy', value, STRATEGIES, SESSION_DEFAULTS.strategy);
-}
-
-function requireDir(dir: string | undefined): string {
-  if (!dir) throw inputError('--dir', 'a session folder', undefined);
-  return resolve(dir);
-}
-
-/** Options errors (`options.x`) under their flag names. */
-function asFlags(err: unknown): unknown {
-  if (!(err instanceof InputError)) return err;
-  const flag = (path: string) => path.replace(/^options\.factors(\[\d+\])?/, '--factors').replace(/^options\.halfLife/, '--half-life').replace(/^options\.(\w+)/, '--$1');
-  return new InputError(err.issues.map((i) => ({ ...i, path: flag(i.path), message: flag(i.message) })));
-}
+/** The `--dir` entry of every session subcommand. */
+const DIR_OPTION = { type: 'string', value: 'DIR', description: 'the session folder (a server keeps its sessions in <data-dir>/sessions/<id>)', required: 'the session folder' } as const;
 
 async function loadSession(dir: string, assets: string | undefined): Promise<{ session: Session; catalog: ReturnType<Awaited<ReturnType<typeof loadLibrary>>['catalog']>; library: Awaited<ReturnType<typeof loadLibrary>> }> {
   if (!await exists(join(dir, SESSION_FILES.session))) throw inputError('--dir', 'a session folder (made by synth session create)', dir, `no ${SESSION_FILES.session} in it`);
@@ -73,28 +42,35 @@ async function loadSession(dir: string, assets: string | undefined): Promise<{ s
   return { session: await loadSessionDir(dir, catalog), catalog, library };
 }
 
-async function commandCreate(argv: string[], usage: string): Promise<number> {
-  const { values } = parseCommandArgs('session create', argv, {
-    spec: { type: 'string' }, dir: { type: 'string' }, strategy: { type: 'string' }, seed: { type: 'string' }, bins: { type: 'string' },
-    factors: { type: 'string' }, epsilon: { type: 'string' }, temperature: { type: 'string' }, 'half-life': { type: 'string' },
-    neighbours: { type: 'string' }, candidates: { type: 'string' }, classifier: { type: 'string' }, overwrite: { type: 'boolean' }, assets: { type: 'string' },
-  });
-  if (values.help) return say(usage), 0;
-  if (!values.spec) throw inputError('--spec', 'a spec file', undefined);
-  const dir = requireDir(values.dir);
-  const strategy = strategyOption(values.strategy) ?? SESSION_DEFAULTS.strategy;
+/** `synth session create`. */
+export const sessionCreateCommand = defineCommand({
+  name: 'session create',
+  summary: 'start a session folder from a spec',
+  options: {
+    spec: { type: 'string', value: 'FILE', description: 'the factor spec the session draws from', required: 'the spec file', path: 'spec' },
+    dir: { ...DIR_OPTION, description: 'the session folder to create (new or empty; see --overwrite)' },
+    strategy: { type: 'choice', choices: STRATEGIES, description: 'how batches are drawn (uniform; hardness: towards what the feedback finds hard; pruned, guided: with the classifier)', default: SESSION_DEFAULTS.strategy, path: 'strategy' },
+    seed: { type: 'int', min: 0, max: 2 ** 32 - 1, value: 'S', description: 'seed of the session\'s draws and scenes', defaultText: 'the spec\'s', path: 'options.seed' },
+    bins: { type: 'int', min: 1, max: 254, description: 'equal-width bins of each numeric factor the hardness is kept by', default: SESSION_DEFAULTS.bins, path: 'options.bins' },
+    factors: { type: 'list', value: 'yaw,texture', description: 'the factors to bin (may name an unlisted factor whose default varies)', defaultText: 'every factor the spec varies', path: 'options.factors' },
+    epsilon: { type: 'number', min: 0, max: 1, value: 'E', description: 'hardness: share of draws kept uniform, so no bin is starved', default: SESSION_DEFAULTS.epsilon, path: 'options.epsilon' },
+    temperature: { type: 'number', min: 1e-9, max: 1e9, value: 'T', description: 'hardness: a fixed softmax temperature over the bins\' hardness', defaultText: `${SESSION_DEFAULTS.temperatureScale} x the spread of the reported losses`, path: 'options.temperature' },
+    'half-life': { type: 'number', min: 1e-9, max: 1e15, value: 'H', description: 'hardness: feedback records after which an old record weighs half', default: SESSION_DEFAULTS.halfLife, path: 'options.halfLife' },
+    neighbours: { type: 'number', min: 0, max: 1, value: 'F', description: 'hardness: share of draws in the joint cell (class and every bin) of a hard recent record', default: SESSION_DEFAULTS.neighbours, path: 'options.neighbours' },
+    candidates: { type: 'int', min: 1, max: 64, value: 'K', description: 'pruned: candidates rendered per kept sample', default: SESSION_DEFAULTS.candidates, path: 'options.candidates' },
+    classifier: { type: 'string', value: 'NAME|PATH', description: 'install this classifier for pruned and guided (as synth session classifier does)', defaultText: 'none' },
+    overwrite: { type: 'boolean', description: 'replace the session in --dir' },
+    assets: ASSETS_OPTION,
+  },
+}, async ({ values }) => {
+  const dir = resolve(values.dir);
+  const strategy = values.strategy;
   const raw: SessionOptions = {
-    seed: intOption('seed', values.seed, 0, 2 ** 32 - 1),
-    bins: intOption('bins', values.bins, 1, 254),
-    factors: values.factors?.split(',').map((f) => f.trim()).filter(Boolean),
-    epsilon: numberOption('epsilon', values.epsilon, 0, 1),
-    temperature: numberOption('temperature', values.temperature, 1e-9, 1e9),
-    halfLife: numberOption('half-life', values['half-life'], 1e-9, 1e15),
-    neighbours: numberOption('neighbours', values.neighbours, 0, 1),
-    candidates: intOption('candidates', values.candidates, 1, 64),
+    seed: values.seed, bins: values.bins, factors: values.factors, epsilon: values.epsilon, temperature: values.temperature,
+    halfLife: values['half-life'], neighbours: values.neighbours, candidates: values.candidates,
   };
   const options = SessionOptionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-  if (!options.success) throw asFlags(new InputError(zodIssues(options.error, ['options'], raw)));
+  if (!options.success) throw new InputError(zodIssues(options.error, ['options'], raw));
   if (await exists(join(dir, SESSION_FILES.session))) {
     if (!values.overwrite) throw new OutputError(`--dir: ${dir} already holds a session; pass --overwrite to replace it`);
     await rm(dir, { recursive: true, force: true });
@@ -111,12 +87,7 @@ async function commandCreate(argv: string[], usage: string): Promise<number> {
     await loadBackgroundImages(spec.backgrounds, dirname(specPath));
     rawSpec.backgrounds = spec.backgrounds.map((p) => resolve(dirname(specPath), p));
   }
-  let session: Session;
-  try {
-    session = Session.create({ id: randomUUID(), rawSpec, spec: { ...spec, backgrounds: (rawSpec.backgrounds as string[] | undefined) ?? [] }, catalog, strategy, options: options.data });
-  } catch (err) {
-    throw asFlags(err);
-  }
+  const session = Session.create({ id: randomUUID(), rawSpec, spec: { ...spec, backgrounds: (rawSpec.backgrounds as string[] | undefined) ?? [] }, catalog, strategy, options: options.data });
   if (values.classifier) {
     try {
       await installInto(dir, session, values.classifier);
@@ -127,7 +98,7 @@ async function commandCreate(argv: string[], usage: string): Promise<number> {
   } else await saveSessionDir(dir, session);
   say(`session ${session.id} (${strategy}) in ${dir}: classes ${session.binning.classes.join(', ')}; binned ${session.binning.factors.map((f) => `${f.factor} (${f.count})`).join(', ') || 'no factors'}`);
   return 0;
-}
+});
 
 async function installInto(dir: string, session: Session, model: string): Promise<void> {
   const { info, loaded } = await installClassifier(join(dir, SESSION_FILES.classifier), { dir: model }, session.binning.classes, resolve(model));
@@ -136,16 +107,22 @@ async function installInto(dir: string, session: Session, model: string): Promis
   await saveSessionDir(dir, session);
 }
 
-async function commandClassifier(argv: string[], usage: string): Promise<number> {
-  const { values } = parseCommandArgs('session classifier', argv, { dir: { type: 'string' }, model: { type: 'string' }, assets: { type: 'string' } });
-  if (values.help) return say(usage), 0;
-  const dir = requireDir(values.dir);
-  if (!values.model) throw inputError('--model', 'a classifier model name or folder', undefined);
+/** `synth session classifier`. */
+export const sessionClassifierCommand = defineCommand({
+  name: 'session classifier',
+  summary: 'install the classifier of the pruned and guided strategies',
+  options: {
+    dir: DIR_OPTION,
+    model: { type: 'string', value: 'NAME|PATH', description: 'the classifier: a folder name under models/ or a model folder', required: 'a classifier model name or folder', path: 'model' },
+    assets: ASSETS_OPTION,
+  },
+}, async ({ values }) => {
+  const dir = resolve(values.dir);
   const { session } = await loadSession(dir, values.assets);
   await installInto(dir, session, values.model);
   say(`classifier ${session.classifier!.name} installed in ${dir} (classes ${session.classifier!.classes.join(', ')})`);
   return 0;
-}
+});
 
 /** Records of a feedback file: JSON lines, or a JSON array / {records: [...]}; errors name the line. */
 async function readFeedbackFile(path: string): Promise<FeedbackRecord[]> {
@@ -185,35 +162,45 @@ async function readFeedbackFile(path: string): Promise<FeedbackRecord[]> {
   }
 }
 
-async function commandFeedback(argv: string[], usage: string): Promise<number> {
-  const { values } = parseCommandArgs('session feedback', argv, { dir: { type: 'string' }, file: { type: 'string' }, assets: { type: 'string' } });
-  if (values.help) return say(usage), 0;
-  const dir = requireDir(values.dir);
-  if (!values.file) throw inputError('--file', 'a feedback file (JSON lines of {id, loss?, correct?})', undefined);
+/** `synth session feedback`. */
+export const sessionFeedbackCommand = defineCommand({
+  name: 'session feedback',
+  summary: 'report a trainer\'s feedback on served samples',
+  options: {
+    dir: DIR_OPTION,
+    file: { type: 'string', value: 'FEEDBACK.jsonl', description: 'JSON lines {"id": ..., "loss": 0.7, "correct": true} (or a JSON array of them)', required: 'a feedback file (JSON lines of {id, loss?, correct?})' },
+    assets: ASSETS_OPTION,
+  },
+}, async ({ values }) => {
+  const dir = resolve(values.dir);
   const records = await readFeedbackFile(values.file);
   const { session } = await loadSession(dir, values.assets);
   const result = session.ingest(records);
   await saveSessionDir(dir, session);
   say(JSON.stringify(result));
   return 0;
-}
+});
 
-async function commandBatch(argv: string[], usage: string): Promise<number> {
-  const { values } = parseCommandArgs('session batch', argv, {
-    dir: { type: 'string' }, n: { type: 'string' }, out: { type: 'string', short: 'o' }, strategy: { type: 'string' },
-    backend: { type: 'string' }, shadows: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, assets: { type: 'string' },
-  });
-  if (values.help) return say(usage), 0;
-  const dir = requireDir(values.dir);
-  const n = intOption('n', values.n, 1, 100_000_000);
-  if (n === undefined) throw inputError('--n', 'the number of samples in the batch', undefined);
+/** `synth session batch`. */
+export const sessionBatchCommand = defineCommand({
+  name: 'session batch',
+  summary: 'render the next batch as a WebDataset tar',
+  options: {
+    dir: DIR_OPTION,
+    n: { type: 'int', min: 1, max: 100_000_000, description: 'samples in the batch', required: 'the number of samples in the batch' },
+    out: { type: 'string', short: 'o', value: 'OUT.tar|DIR', description: 'the tar file, or a folder for batch-<b>.tar', required: 'a .tar file or a folder for batch-<b>.tar' },
+    strategy: { type: 'choice', choices: STRATEGIES, description: 'how this batch is drawn', defaultText: 'the session\'s' },
+    backend: { type: 'choice', choices: BACKENDS, description: 'GPU backend of the renderer', default: RENDER_DEFAULTS.backend },
+    shadows: { type: 'choice', choices: SHADOW_MODES, description: 'shadow rendering', default: RENDER_DEFAULTS.shadows },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    assets: ASSETS_OPTION,
+  },
+}, async ({ values }) => {
+  const dir = resolve(values.dir);
+  const { n, backend, shadows } = values;
   const outArg = values.out;
-  if (!outArg) throw inputError('--out', 'a .tar file or a folder for batch-<b>.tar', undefined);
-  const asked = strategyOption(values.strategy);
-  const backend = choiceOption<Backend>('backend', values.backend, BACKENDS, RENDER_DEFAULTS.backend);
-  const shadows = choiceOption('shadows', values.shadows, SHADOW_MODES, RENDER_DEFAULTS.shadows);
   const { session, library } = await loadSession(dir, values.assets);
-  const strategy = asked ?? session.strategy;
+  const strategy = values.strategy ?? session.strategy;
   if (NEEDS_CLASSIFIER.includes(strategy) && !session.classifier) throw inputError('--strategy', `a session with a classifier for ${strategy} (synth session classifier --dir DIR --model M)`, strategy);
   if (session.spec.backgrounds.length > 0) await loadBackgroundImages(session.spec.backgrounds, dir);
   const loaded = NEEDS_CLASSIFIER.includes(strategy) ? await openClassifier(join(dir, SESSION_FILES.classifier)) : null;
@@ -255,12 +242,19 @@ async function commandBatch(argv: string[], usage: string): Promise<number> {
     await generator?.session.release();
     await renderer.dispose();
   }
-}
+});
 
-async function commandShow(argv: string[], usage: string): Promise<number> {
-  const { values } = parseCommandArgs('session show', argv, { dir: { type: 'string' }, json: { type: 'boolean' }, assets: { type: 'string' } });
-  if (values.help) return say(usage), 0;
-  const { session } = await loadSession(requireDir(values.dir), values.assets);
+/** `synth session show`. */
+export const sessionShowCommand = defineCommand({
+  name: 'session show',
+  summary: 'print a session\'s counts and hardness by class and factor bin',
+  options: {
+    dir: DIR_OPTION,
+    json: { type: 'boolean', description: 'print the session\'s view as JSON' },
+    assets: ASSETS_OPTION,
+  },
+}, async ({ values }) => {
+  const { session } = await loadSession(resolve(values.dir), values.assets);
   const v = session.view();
   if (values.json) return say(JSON.stringify(v, null, 2)), 0;
   const num = (x: number | null) => (x === null ? '-' : x.toFixed(3));
@@ -277,17 +271,9 @@ async function commandShow(argv: string[], usage: string): Promise<number> {
   }
   if (v.classifier) say(`classifier: ${v.classifier.name} (${v.classifier.source})`);
   return 0;
-}
+});
 
-const SUBCOMMANDS: Record<string, (argv: string[], usage: string) => Promise<number>> = {
-  create: commandCreate, feedback: commandFeedback, batch: commandBatch, show: commandShow, classifier: commandClassifier,
-};
-
-/** Run `synth session <subcommand>`; resolves to the exit code. */
-export async function commandSession(argv: string[], usage: string): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h') return say(usage), 0;
-  const run = SUBCOMMANDS[sub];
-  if (!run) throw inputError('session', `a subcommand: one of ${Object.keys(SUBCOMMANDS).join(', ')}`, sub);
-  return run(rest, usage);
-}
+/** `synth session <subcommand>`. */
+export const sessionCommands = defineGroup('session', 'the trainer feedback loop offline, on a session folder', [
+  sessionCreateCommand, sessionFeedbackCommand, sessionBatchCommand, sessionShowCommand, sessionClassifierCommand,
+]);

@@ -77,15 +77,17 @@ export class OutputError extends Error {
 }
 
 /**
- * The same InputError with option names swapped wherever they appear in paths and messages, e.g. CLI
- * flags to JSON body paths (`{'--steps': 'steps'}`) or `--model` to `--classifier`. Whole names only:
- * `--guidance` does not touch `--guidance-mode`.
+ * The same InputError with each issue's path said in a caller's own words: `rename` maps an option
+ * path (`guidance.scale`, `count`) to, say, a CLI flag (`--guidance-scale`) or a JSON body path
+ * (`options.guided.scale`); the message's leading path is swapped with it. Paths `rename` returns
+ * unchanged stay as they are.
  */
-export function renameInputPaths(err: InputError, names: Readonly<Record<string, string>>): InputError {
-  const keys = Object.keys(names).sort((a, b) => b.length - a.length);
-  if (keys.length === 0) return err;
-  const escaped = keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const re = new RegExp(`(?<![\\w-])(${escaped.join('|')})(?![\\w-])`, 'g');
-  const swap = (text: string) => text.replace(re, (m) => names[m] ?? m);
-  return new InputError(err.issues.map((i) => ({ path: swap(i.path), expected: swap(i.expected), received: i.received, message: swap(i.message) })));
+export function withInputPaths(err: InputError, rename: (path: string) => string): InputError {
+  return new InputError(err.issues.map((issue) => {
+    const path = issue.path ? rename(issue.path) : issue.path;
+    if (path === issue.path) return issue;
+    const rest = issue.message.startsWith(issue.path) ? issue.message.slice(issue.path.length) : null;
+    const message = rest !== null && /^($|[:\s(])/.test(rest) ? `${path}${rest}` : `${path}: ${issue.message}`;
+    return { ...issue, path, message };
+  }));
 }

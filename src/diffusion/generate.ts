@@ -86,7 +86,7 @@ export interface GenerateResult {
  * Class names to model class indices.
  * @throws InputError naming an unknown class and listing the model's classes
  */
-export function classIndices(requested: readonly string[], modelClasses: readonly string[], path = '--class'): number[] {
+export function classIndices(requested: readonly string[], modelClasses: readonly string[], path = 'classes'): number[] {
   if (requested.length === 0) throw inputError(path, `one or more class names (of: ${modelClasses.join(', ')})`, '');
   return requested.map((name) => {
     const i = modelClasses.indexOf(name);
@@ -99,7 +99,7 @@ async function prepareOut(out: string, overwrite: boolean): Promise<void> {
   if (await isNonEmptyDir(out)) {
     if (!overwrite) throw new OutputError(`${out} is not empty: pass --overwrite to replace a generated dataset there`);
     if (!await exists(join(out, 'manifest.json')) && !await exists(join(out, 'metadata.jsonl'))) {
-      throw new OutputError(`--overwrite: ${out} does not hold a synth dataset (no manifest.json or metadata.jsonl); refusing to delete it`);
+      throw new OutputError(`${out} does not hold a synth dataset (no manifest.json or metadata.jsonl); refusing to overwrite it`);
     }
     for (const entry of await readdir(out)) await rm(join(out, entry), { recursive: true, force: true });
   }
@@ -114,8 +114,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const { sampler, count, settings, out } = options;
   const manifest = sampler.manifest;
   const batch = options.batch ?? 16;
-  if (!Number.isInteger(count) || count < 1) throw inputError('--count', 'an integer >= 1 (images per class)', count);
-  if (!Number.isInteger(batch) || batch < 1) throw inputError('--batch', 'an integer >= 1', batch);
+  if (!Number.isInteger(count) || count < 1) throw inputError('count', 'an integer >= 1 (images per class)', count);
+  if (!Number.isInteger(batch) || batch < 1) throw inputError('batch', 'an integer >= 1', batch);
   const ids = classIndices(options.classes, manifest.classes);
   await prepareOut(out, Boolean(options.overwrite));
   const jobs = ids.flatMap((classId) => Array.from({ length: count }, (_, k) => ({ classId, noiseIndex: k })));

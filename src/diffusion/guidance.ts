@@ -75,35 +75,35 @@ export function spreadSteps(steps: number, count: number): number[] {
 /**
  * Fill in and validate guidance options for a run of `settings` (the guidance mode may constrain the
  * scheduler: svdd and particles need stochastic steps, i.e. ddpm or ddim with eta > 0).
- * @throws InputError naming the option (CLI flag names), what was expected and what came
+ * @throws InputError naming the option path (`guidance.scale`, `scheduler`), what was expected and what came
  */
 export function resolveGuidance(options: GuidanceOptions, settings: SampleSettings): GuidanceSettings {
   const mode = options.mode ?? 'gradient';
-  if (!(CRITERIA as readonly string[]).includes(options.criterion)) throw inputError('--guidance', `one of ${CRITERIA.join(', ')}`, options.criterion);
-  if (!(GUIDANCE_MODES as readonly string[]).includes(mode)) throw inputError('--guidance-mode', `one of ${GUIDANCE_MODES.join(', ')}`, mode);
+  if (!(CRITERIA as readonly string[]).includes(options.criterion)) throw inputError('guidance.criterion', `one of ${CRITERIA.join(', ')}`, options.criterion);
+  if (!(GUIDANCE_MODES as readonly string[]).includes(mode)) throw inputError('guidance.mode', `one of ${GUIDANCE_MODES.join(', ')}`, mode);
   const d = GUIDANCE_DEFAULTS[mode];
   const scale = options.scale ?? d.scale;
-  if (!Number.isFinite(scale) || scale < 0 || scale > 1000) throw inputError('--guidance-scale', 'a number in [0, 1000]', scale);
-  if (mode === 'gradient' && scale === 0) throw inputError('--guidance-scale', 'a step size > 0 for gradient guidance', scale);
+  if (!Number.isFinite(scale) || scale < 0 || scale > 1000) throw inputError('guidance.scale', 'a number in [0, 1000]', scale);
+  if (mode === 'gradient' && scale === 0) throw inputError('guidance.scale', 'a step size > 0 for gradient guidance', scale);
   const candidates = mode === 'gradient' ? 1 : options.candidates ?? d.candidates;
   if (mode !== 'gradient' && (!Number.isInteger(candidates) || candidates < 2 || candidates > MAX_CANDIDATES)) {
-    throw inputError(mode === 'svdd' ? '--candidates' : '--particles', `an integer in [2, ${MAX_CANDIDATES}]`, candidates);
+    throw inputError('guidance.candidates', `an integer in [2, ${MAX_CANDIDATES}] (${mode === 'svdd' ? 'candidates per step' : 'particles'})`, candidates);
   }
   const n = settings.steps;
   let steps: number[];
   if (options.steps === undefined) steps = spreadSteps(n, Math.max(1, Math.round(n * d.stepFraction)));
   else if (typeof options.steps === 'number') {
-    if (!Number.isInteger(options.steps) || options.steps < 1 || options.steps > n) throw inputError('--guidance-steps', `a count in [1, ${n}] (the sampling steps)`, options.steps);
+    if (!Number.isInteger(options.steps) || options.steps < 1 || options.steps > n) throw inputError('guidance.steps', `a count in [1, ${n}] (the sampling steps)`, options.steps);
     steps = spreadSteps(n, options.steps);
   } else {
     steps = [...new Set(options.steps)].sort((a, b) => a - b);
     const bad = steps.find((s) => !Number.isInteger(s) || s < 0 || s >= n);
-    if (bad !== undefined || steps.length === 0) throw inputError('--guidance-steps', `step indices in [0, ${n - 1}]`, bad ?? '[]');
+    if (bad !== undefined || steps.length === 0) throw inputError('guidance.steps', `step indices in [0, ${n - 1}]`, bad ?? '[]');
   }
   if (mode !== 'gradient') {
     const stochastic = settings.scheduler === 'ddpm' || (settings.scheduler === 'ddim' && settings.eta > 0);
     if (!stochastic) {
-      throw inputError('--scheduler', `ddpm, or ddim with --eta > 0 (${mode} guidance draws among stochastic steps)`, settings.scheduler === 'ddim' ? `ddim with eta ${settings.eta}` : settings.scheduler);
+      throw inputError('scheduler', `ddpm, or ddim with eta > 0 (${mode} guidance draws among stochastic steps)`, settings.scheduler === 'ddim' ? `ddim with eta ${settings.eta}` : settings.scheduler);
     }
   }
   return { criterion: options.criterion, mode, scale, steps, candidates };
@@ -223,16 +223,16 @@ export interface Guide {
  */
 export function checkGuideCompatible(classifier: ClassifierManifest, model: DenoiserManifest, guidance: Pick<GuidanceSettings, 'criterion' | 'mode'>, classes: readonly string[] = model.classes): void {
   const { width, height } = classifier.image;
-  if (model.image.channels !== 3) throw inputError('--classifier', `a model with RGB images (guidance of ${model.image.channels}-channel models is not supported yet)`, model.name);
+  if (model.image.channels !== 3) throw inputError('guidance.classifier', `a model with RGB images (guidance of ${model.image.channels}-channel models is not supported yet)`, model.name);
   if (width !== model.image.width || height !== model.image.height) {
-    throw inputError('--classifier', `a classifier of the model's image size ${model.image.width}x${model.image.height} (resizing for guidance is not supported yet)`, `${classifier.name}: ${width}x${height}`);
+    throw inputError('guidance.classifier', `a classifier of the model's image size ${model.image.width}x${model.image.height} (resizing for guidance is not supported yet)`, `${classifier.name}: ${width}x${height}`);
   }
   if (guidance.criterion === 'loss') {
-    for (const c of classes) if (!classifier.classes.includes(c)) throw unknownName('--class', `class of classifier ${classifier.name} (the loss criterion needs the intended class)`, c, classifier.classes);
+    for (const c of classes) if (!classifier.classes.includes(c)) throw unknownName('classes', `class of classifier ${classifier.name} (the loss criterion needs the intended class)`, c, classifier.classes);
   }
   if (guidance.mode === 'gradient' && !classifier.outputs.gradients?.[guidance.criterion]) {
     const has = Object.keys(classifier.outputs.gradients ?? {});
-    throw inputError('--guidance-mode', `svdd or particles: classifier ${classifier.name} has no input-gradient output for ${guidance.criterion}${has.length ? ` (it has: ${has.join(', ')})` : ''}; export one with models/train/export_guided.py`, 'gradient');
+    throw inputError('guidance.mode', `svdd or particles: classifier ${classifier.name} has no input-gradient output for ${guidance.criterion}${has.length ? ` (it has: ${has.join(', ')})` : ''}; export one with models/train/export_guided.py`, 'gradient');
   }
 }
 
@@ -275,12 +275,12 @@ export function createGuide(deps: { session: ModelSession; classifier: Classifie
       const targets = modelClasses.map((m) => targetOf[m] ?? -1);
       if (criterion === 'loss') {
         const missing = targets.findIndex((t) => t < 0);
-        if (missing >= 0) throw unknownName('--class', `class of classifier ${classifier.name} (the loss criterion needs the intended class)`, model.classes[modelClasses[missing]], classifier.classes);
+        if (missing >= 0) throw unknownName('classes', `class of classifier ${classifier.name} (the loss criterion needs the intended class)`, model.classes[modelClasses[missing]], classifier.classes);
       }
       const feeds: Record<string, TensorData> = { [name]: { type: 'float32', data: x, dims: [b, 3, height, width] } };
       if (classifier.target) feeds[classifier.target.name] = { type: 'int64', data: BigInt64Array.from(targets, (t) => BigInt(Math.max(0, t))), dims: [b] };
       const gradName = withGradient ? classifier.outputs.gradients?.[criterion]?.name : undefined;
-      if (withGradient && !gradName) throw inputError('--guidance-mode', `a classifier with an input-gradient output for ${criterion}`, classifier.name);
+      if (withGradient && !gradName) throw inputError('guidance.mode', `a classifier with an input-gradient output for ${criterion}`, classifier.name);
       const names = [classifier.outputs.logits.name, ...(gradName ? [gradName] : [])];
       const t0 = performance.now();
       const out = await session.run(feeds, names);

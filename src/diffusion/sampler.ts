@@ -51,14 +51,14 @@ export function resolveSettings(manifest: DenoiserManifest, partial: Partial<Sam
     ...(partial.timestepSpacing ? { timestepSpacing: partial.timestepSpacing } : {}),
   };
   const T = manifest.schedule.numTrainTimesteps;
-  if (!(SCHEDULER_NAMES as readonly string[]).includes(s.scheduler)) throw inputError('--scheduler', `one of ${SCHEDULER_NAMES.join(', ')}`, s.scheduler);
-  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > T) throw inputError('--steps', `an integer in [1, ${T}] (the model's training timesteps)`, s.steps);
-  if (!Number.isFinite(s.cfg) || s.cfg < 0 || s.cfg > MAX_CFG) throw inputError('--cfg', `a guidance weight in [0, ${MAX_CFG}] (1 = no guidance)`, s.cfg);
-  if (s.cfg !== 1 && manifest.nullClass === null) throw inputError('--cfg', `1 (model ${manifest.name} has no null class for classifier-free guidance)`, s.cfg);
-  if (!Number.isFinite(s.eta) || s.eta < 0 || s.eta > 1) throw inputError('--eta', 'a number in [0, 1]', s.eta);
-  if (s.eta > 0 && s.scheduler !== 'ddim') throw inputError('--eta', `0 with --scheduler ${s.scheduler} (eta applies to ddim)`, s.eta);
-  if (s.timestepSpacing && !(TIMESTEP_SPACINGS as readonly string[]).includes(s.timestepSpacing)) throw inputError('--spacing', `one of ${TIMESTEP_SPACINGS.join(', ')}`, s.timestepSpacing);
-  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 2 ** 32 - 1) throw inputError('--seed', 'an integer in [0, 4294967295]', s.seed);
+  if (!(SCHEDULER_NAMES as readonly string[]).includes(s.scheduler)) throw inputError('scheduler', `one of ${SCHEDULER_NAMES.join(', ')}`, s.scheduler);
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > T) throw inputError('steps', `an integer in [1, ${T}] (the model's training timesteps)`, s.steps);
+  if (!Number.isFinite(s.cfg) || s.cfg < 0 || s.cfg > MAX_CFG) throw inputError('cfg', `a guidance weight in [0, ${MAX_CFG}] (1 = no guidance)`, s.cfg);
+  if (s.cfg !== 1 && manifest.nullClass === null) throw inputError('cfg', `1 (model ${manifest.name} has no null class for classifier-free guidance)`, s.cfg);
+  if (!Number.isFinite(s.eta) || s.eta < 0 || s.eta > 1) throw inputError('eta', 'a number in [0, 1]', s.eta);
+  if (s.eta > 0 && s.scheduler !== 'ddim') throw inputError('eta', `0 with scheduler ${s.scheduler} (eta applies to ddim)`, s.eta);
+  if (s.timestepSpacing && !(TIMESTEP_SPACINGS as readonly string[]).includes(s.timestepSpacing)) throw inputError('timestepSpacing', `one of ${TIMESTEP_SPACINGS.join(', ')}`, s.timestepSpacing);
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 2 ** 32 - 1) throw inputError('seed', 'an integer in [0, 4294967295]', s.seed);
   return s;
 }
 

@@ -8,6 +8,7 @@
  * simultaneous). A cell's hardness is its decayed mean shrunk towards the global mean with
  * `priorWeight` pseudo-records: (Σ w·x + κ·prior) / (Σ w + κ); an unvisited cell is the prior.
  */
+import { InputError } from '../core/errors.js';
 import type { Binning } from './bins.js';
 import { NO_BIN, totalBins } from './bins.js';
 import { MAX_LOSS } from './ingest.js';
@@ -167,20 +168,20 @@ export class HardnessMap {
 
   /**
    * A map over `binning` from its JSON form.
-   * @throws RangeError when the data does not fit the binning
+   * @throws InputError when the data does not fit the binning (a session file that does not fit its spec)
    */
   static fromJSON(binning: Binning, data: HardnessData): HardnessMap {
     const m = new HardnessMap(binning);
-    if (data.cells !== m.cells) throw new RangeError(`hardness map: expected ${m.cells} cells for this binning, got ${data.cells}`);
+    if (data.cells !== m.cells) throw new InputError(`hardness map: expected ${m.cells} cells for this binning, got ${data.cells}`);
     const arrays = [[m.lossWeight, data.lossWeight], [m.lossSum, data.lossSum], [m.errorWeight, data.errorWeight], [m.errorSum, data.errorSum], [m.records, data.records]] as const;
     for (const [to, from] of arrays) {
-      if (!Array.isArray(from) || from.length !== m.cells || !from.every(Number.isFinite)) throw new RangeError(`hardness map: expected arrays of ${m.cells} finite numbers`);
+      if (!Array.isArray(from) || from.length !== m.cells || !from.every(Number.isFinite)) throw new InputError(`hardness map: expected arrays of ${m.cells} finite numbers`);
       to.set(from);
     }
     const g = data.global;
     const keys = ['lossWeight', 'lossSum', 'errorWeight', 'errorSum', 'records', 'lossSquares'] as const;
     const bad = keys.find((k) => !Number.isFinite(g?.[k]));
-    if (bad) throw new RangeError(`hardness map: expected a finite global.${bad}, got ${JSON.stringify(g?.[bad])}`);
+    if (bad) throw new InputError(`hardness map: expected a finite global.${bad}, got ${JSON.stringify(g?.[bad])}`);
     for (const k of keys) m.global[k] = g[k];
     return m;
   }

@@ -9,6 +9,7 @@
  * to estimate (10 classes × 4 × 4 × 4 × 6 × 4 bins is 15,360 cells). Pure data and functions; the
  * session persists `toJSON()`.
  */
+import { InputError } from '../core/errors.js';
 
 /** Defaults of the recent-records component. */
 export const RECENT_DEFAULTS = {
@@ -87,14 +88,14 @@ export class RecentRecords {
 
   /**
    * Records from their JSON form (a file written before this existed: none).
-   * @throws RangeError when the arrays do not line up
+   * @throws InputError when the arrays do not line up (a damaged session file)
    */
   static fromJSON(capacity: number, data: RecentData | undefined): RecentRecords {
     const r = new RecentRecords(capacity);
     if (!data) return r;
     const { numbers, losses, errors } = data;
     if (!Array.isArray(numbers) || !Array.isArray(losses) || !Array.isArray(errors) || losses.length !== numbers.length || errors.length !== numbers.length) {
-      throw new RangeError('recent records: expected three arrays of one length');
+      throw new InputError('recent records: expected three arrays of one length');
     }
     r.numbers = [...numbers];
     r.losses = [...losses];

@@ -103,8 +103,8 @@ export async function saveSessionDir(dir: string, session: Session): Promise<voi
 
 /**
  * Load the session saved in `dir`, validating its spec against `catalog` again.
- * @throws InputError for a missing or unreadable session.json or a spec the catalog no longer accepts;
- * RangeError when the files disagree with each other
+ * @throws InputError for a missing or unreadable session.json, a spec the catalog no longer accepts,
+ * or files that disagree with each other
  */
 export async function loadSessionDir(dir: string, catalog: Catalog): Promise<Session> {
   let file: SessionFile;

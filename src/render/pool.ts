@@ -65,7 +65,7 @@ export function threadHeapMb(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.SYNTH_RENDERER_HEAP_MB;
   if (raw === undefined || raw === '') return THREAD_HEAP_MB;
   const mb = Number(raw);
-  if (!Number.isInteger(mb) || mb < 64) throw new RangeError(`SYNTH_RENDERER_HEAP_MB: expected an integer number of MB, at least 64, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(mb) || mb < 64) throw inputError('SYNTH_RENDERER_HEAP_MB', 'an integer number of MB, at least 64', raw);
   return mb;
 }
 

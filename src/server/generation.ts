@@ -4,13 +4,13 @@
  * writer as `synth generate`, either into a temp folder (small requests, answered at once) or into a
  * job's folder (JobManager runs it through `run`).
  *
- * The diffusion modules name options by their CLI flags (`--steps: expected ...`); every such message
- * is rewritten to the body's paths (`steps: expected ...`, `guidance.mode: ...`).
+ * The diffusion modules name their options by path (`steps`, `guidance.mode`, `classes`), the body's
+ * own paths, except the sampler's `timestepSpacing`, which the body calls `spacing`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, renameInputPaths } from '../core/errors.js';
+import { InputError, withInputPaths } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { DEFAULT_GENERATOR, DEFAULT_GUIDE, guidanceWith, type LoadedDenoiser } from '../diffusion/load.js';
 import { classIndices, generateDataset, GENERATE_DEFAULTS, guidanceLabel, type GeneratedRecord, type GenerateResult } from '../diffusion/generate.js';
@@ -22,18 +22,12 @@ import type { ModelRegistry, Lease } from './models.js';
 import { parseGenerateBody, type GenerateBody } from './requests.js';
 import type { ServerLimits } from './config.js';
 
-/** CLI flags in the diffusion modules' messages, and the body paths of POST /v1/generate they stand for. */
-export const GENERATE_BODY_PATHS: Readonly<Record<string, string>> = {
-  '--model': 'model', '--class': 'classes', '--count': 'count', '--steps': 'steps', '--cfg': 'cfg', '--scheduler': 'scheduler',
-  '--eta': 'eta', '--spacing': 'spacing', '--seed': 'seed', '--batch': 'batch',
-  '--guidance': 'guidance.criterion', '--guidance-mode': 'guidance.mode', '--guidance-scale': 'guidance.scale',
-  '--guidance-steps': 'guidance.steps', '--candidates': 'guidance.candidates', '--particles': 'guidance.candidates',
-  '--classifier': 'guidance.classifier',
-};
+/** The diffusion modules' option paths that POST /v1/generate's body spells differently. */
+const BODY_PATHS: Readonly<Record<string, string>> = { timestepSpacing: 'spacing' };
 
 /** An InputError from the diffusion modules as a 400 naming body paths. */
 function bodyError(err: InputError): HttpError {
-  return badInput(renameInputPaths(err, GENERATE_BODY_PATHS));
+  return badInput(withInputPaths(err, (path) => BODY_PATHS[path] ?? path));
 }
 
 /** A validated generation, its models held until release(). */
@@ -103,7 +97,7 @@ export class GenerationService implements GenerateRunner {
       const settings = resolveSettings(model.manifest, {
         steps: body.steps, cfg: body.cfg, scheduler: body.scheduler, eta: body.eta, seed: body.seed, timestepSpacing: body.spacing,
       });
-      classIndices(body.classes, model.manifest.classes, '--class');
+      classIndices(body.classes, model.manifest.classes);
       const count = body.count ?? GENERATE_DEFAULTS.count;
       const prepared: PreparedGeneration = {
         modelRef, model, sampler: createSampler({ session: model.session, manifest: model.manifest }), settings, classes: [...body.classes], count, batch: body.batch ?? SAMPLE_DEFAULTS.batch, total: count * body.classes.length, release,

@@ -8,7 +8,7 @@
  * first batch's ids stay served, and feedback on them is still accepted).
  */
 import { join } from 'node:path';
-import { InputError, renameInputPaths } from '../core/errors.js';
+import { InputError, withInputPaths } from '../core/errors.js';
 import { progressOf, type Progress } from '../core/progress.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { writeTarFile } from '../export/webdataset.js';
@@ -22,10 +22,13 @@ import { GUIDED_DEFAULTS } from '../feedback/guided-options.js';
 import type { ModelRegistry } from './models.js';
 import { HttpError, badField, badInput, notFound } from './errors.js';
 
-/** CLI flag names in the diffusion modules' messages, as the session's option paths. */
+/**
+ * The diffusion modules' option paths as the session's JSON paths: the guided options live flat in
+ * `options.guided`; a class the session's classifier lacks is a problem of the guided strategy.
+ */
 const GUIDED_OPTION_PATHS: Readonly<Record<string, string>> = {
-  '--steps': 'options.guided.steps', '--cfg': 'options.guided.cfg', '--guidance': 'options.guided.criterion', '--guidance-mode': 'options.guided.mode',
-  '--guidance-scale': 'options.guided.scale', '--candidates': 'options.guided.candidates', '--particles': 'options.guided.candidates', '--class': 'strategy',
+  steps: 'options.guided.steps', cfg: 'options.guided.cfg', 'guidance.criterion': 'options.guided.criterion', 'guidance.mode': 'options.guided.mode',
+  'guidance.scale': 'options.guided.scale', 'guidance.candidates': 'options.guided.candidates', classes: 'strategy',
 };
 
 /** What a batch of `strategy` needs besides the session; `release()` gives back the generator lease. */
@@ -63,7 +66,7 @@ export async function batchResources(session: Session, strategy: Strategy, store
     return { classifier: loaded.classifier, guided: guidedRun(session, lease.value, loaded, modelRef), release: () => lease.release() };
   } catch (err) {
     lease.release();
-    throw err instanceof InputError ? badInput(renameInputPaths(err, GUIDED_OPTION_PATHS)) : err;
+    throw err instanceof InputError ? badInput(withInputPaths(err, (path) => GUIDED_OPTION_PATHS[path] ?? path)) : err;
   }
 }
 

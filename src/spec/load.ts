@@ -13,7 +13,7 @@ export async function loadSpec(path: string, catalog: Catalog, overrides: Record
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw inputError('--spec', 'a readable JSON file', path, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw inputError('spec', 'a readable JSON file', path, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
   }
   let json: unknown;
   try {

@@ -43,7 +43,7 @@ test('bad guidance flags exit 2 naming the flag', async (t) => {
     [['--guidance-scale', '1'], /--guidance: expected a criterion \(entropy, loss, margin\) when --guidance-scale is given/],
     [['--classifier', 'synth-classifier-32'], /--guidance: expected a criterion .* when --classifier is given/],
     [['--guidance', 'fear'], /--guidance: expected one of entropy, loss, margin, got "fear"/],
-    [['--guidance', 'loss', '--guidance-mode', 'svdd', '--steps', '4'], /--scheduler: expected ddpm, or ddim with --eta > 0/],
+    [['--guidance', 'loss', '--guidance-mode', 'svdd', '--steps', '4'], /--scheduler: expected ddpm, or ddim with eta > 0/],
     [['--guidance', 'loss', '--guidance-mode', 'svdd', '--particles', '3'], /--particles: expected --guidance-mode particles/],
     [['--guidance', 'loss', '--guidance-mode', 'svdd', '--scheduler', 'ddpm', '--steps', '4', '--classifier', './no/such/classifier'], /--classifier: expected a model name/],
     [['--guidance', 'loss', '--guidance-mode', 'svdd', '--scheduler', 'ddpm', '--steps', '4', '--guidance-steps', '1,x'], /--guidance-steps: expected a count N, or step indices i,j,k/],
@@ -57,7 +57,7 @@ test('bad guidance flags exit 2 naming the flag', async (t) => {
 
 test('guidanceFlags maps the flags to guidance options', (t) => {
   t.is(guidanceFlags({}), null, 'no guidance without --guidance');
-  t.deepEqual(guidanceFlags({ guidance: 'margin', 'guidance-mode': 'particles', particles: '5', 'guidance-steps': '2,7', 'guidance-scale': '4' }), {
+  t.deepEqual(guidanceFlags({ guidance: 'margin', 'guidance-mode': 'particles', particles: 5, 'guidance-steps': '2,7', 'guidance-scale': 4 }), {
     criterion: 'margin', mode: 'particles', scale: 4, steps: [2, 7], candidates: 5, classifier: 'synth-classifier-32-guide',
   });
   t.like(guidanceFlags({ guidance: 'loss', 'guidance-steps': '6' }), { steps: 6, mode: undefined, candidates: undefined }, 'a bare number is a count of steps');

@@ -69,7 +69,7 @@ test('a cancelled generation leaves an empty folder and says so; the same call t
 });
 
 test('an unknown class lists the model classes', (t) => {
-  t.throws(() => classIndices(['a', 'zebra'], ['a', 'b', 'c']), { instanceOf: InputError, message: /--class: expected a known class of this model \(one of: a, b, c\), got "zebra"/ });
+  t.throws(() => classIndices(['a', 'zebra'], ['a', 'b', 'c']), { instanceOf: InputError, message: /^classes: expected a known class of this model \(one of: a, b, c\), got "zebra"/ });
   t.deepEqual(classIndices(['c', 'a'], ['a', 'b', 'c']), [2, 0]);
 });
 
@@ -87,7 +87,7 @@ test('synth generate end to end, and bad input exits 2 with a clear message', as
     [['--class', 'a', '--steps', '5000'], /--steps: expected an integer in \[1, 1000\] \(the model's training timesteps\), got 5000/],
     [['--class', 'a', '--scheduler', 'euler'], /--scheduler: expected one of ddim, ddpm, dpmpp2m/],
     [['--class', 'a', '--cfg', 'x'], /--cfg: expected a number/],
-    [['--class', 'a', '--scheduler', 'dpmpp2m', '--eta', '0.5'], /--eta: expected 0 with --scheduler dpmpp2m/],
+    [['--class', 'a', '--scheduler', 'dpmpp2m', '--eta', '0.5'], /--eta: expected 0 with scheduler dpmpp2m/],
   ];
   for (const [args, message] of cases) {
     const model = args.includes('--model') ? [] : ['--model', TINY];

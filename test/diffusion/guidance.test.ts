@@ -54,13 +54,13 @@ test('resolveGuidance: defaults per mode, and bad options name the flag', async 
   t.is(svdd.candidates, 4);
   t.is(resolveGuidance({ criterion: 'margin', mode: 'particles', steps: [2, 2, 5] }, ddim).steps.join(), '2,5');
   const det = resolveSettings(manifest, { scheduler: 'dpmpp2m', steps: 10 });
-  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd' }, det), { instanceOf: InputError, message: /--scheduler: expected ddpm, or ddim with --eta > 0 .*got "?dpmpp2m/ });
+  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd' }, det), { instanceOf: InputError, message: /^scheduler: expected ddpm, or ddim with eta > 0 .*got "?dpmpp2m/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'particles' }, { ...ddim, eta: 0 }), { instanceOf: InputError, message: /got "?ddim with eta 0/ });
-  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd', candidates: 1 }, ddim), { instanceOf: InputError, message: /--candidates: expected an integer in \[2, 64\]/ });
+  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd', candidates: 1 }, ddim), { instanceOf: InputError, message: /^guidance\.candidates: expected an integer in \[2, 64\]/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'particles', candidates: 100 }, ddim), { instanceOf: InputError, message: /--particles/ });
-  t.throws(() => resolveGuidance({ criterion: 'entropy', scale: 0 }, ddim), { instanceOf: InputError, message: /--guidance-scale: expected a step size > 0/ });
-  t.throws(() => resolveGuidance({ criterion: 'entropy', steps: [30] }, ddim), { instanceOf: InputError, message: /--guidance-steps: expected step indices in \[0, 29\], got 30/ });
-  t.throws(() => resolveGuidance({ criterion: 'fun' as Criterion }, ddim), { instanceOf: InputError, message: /--guidance: expected one of entropy, loss, margin/ });
+  t.throws(() => resolveGuidance({ criterion: 'entropy', scale: 0 }, ddim), { instanceOf: InputError, message: /^guidance\.scale: expected a step size > 0/ });
+  t.throws(() => resolveGuidance({ criterion: 'entropy', steps: [30] }, ddim), { instanceOf: InputError, message: /^guidance\.steps: expected step indices in \[0, 29\], got 30/ });
+  t.throws(() => resolveGuidance({ criterion: 'fun' as Criterion }, ddim), { instanceOf: InputError, message: /^guidance\.criterion: expected one of entropy, loss, margin/ });
 });
 
 /** A guide stand-in: criterion = mean pixel of each image (so "hard" = bright), gradient = all ones. */
@@ -161,7 +161,7 @@ test('classifiers: a test inference on load names wrong sizes and NaNs; gradient
     await t.throwsAsync(probeClassifier(fake([NaN, ...new Array(19).fill(0)]), judge.manifest), { instanceOf: InputError, message: /output logits has a non-finite value \(NaN\) at index 0/ });
     const nanGuide = createGuide({ session: fake([NaN, ...new Array(19).fill(0)]), classifier: judge.manifest, model: model.manifest });
     await t.throwsAsync(nanGuide.evaluate(new Float32Array(2 * 3 * 32 * 32), [0, 1], 'entropy'), { instanceOf: InputError, message: /non-finite value \(NaN\)/ });
-    t.throws(() => checkGuideCompatible(judge.manifest, model.manifest, { criterion: 'entropy', mode: 'gradient' }), { instanceOf: InputError, message: /--guidance-mode: expected svdd or particles: classifier synth-classifier-32 has no input-gradient output for entropy/ });
+    t.throws(() => checkGuideCompatible(judge.manifest, model.manifest, { criterion: 'entropy', mode: 'gradient' }), { instanceOf: InputError, message: /^guidance\.mode: expected svdd or particles: classifier synth-classifier-32 has no input-gradient output for entropy/ });
     t.throws(() => checkGuideCompatible({ ...judge.manifest, image: { width: 64, height: 64, channels: 3 } }, model.manifest, { criterion: 'entropy', mode: 'svdd' }), { instanceOf: InputError, message: /resizing for guidance is not supported yet/ });
     t.throws(() => checkGuideCompatible({ ...judge.manifest, classes: judge.manifest.classes.slice(1) }, model.manifest, { criterion: 'loss', mode: 'svdd' }), { instanceOf: InputError, message: /cube/ });
     t.notThrows(() => checkGuideCompatible({ ...judge.manifest, classes: judge.manifest.classes.slice(1) }, model.manifest, { criterion: 'entropy', mode: 'svdd' }), 'entropy needs no target class');

@@ -56,7 +56,7 @@ test('manifest fields are validated with their JSON path', (t) => {
 });
 
 test('an unknown model name lists the models that exist', (t) => {
-  t.throws(() => locateModel('no-such-model', fixture('')), { instanceOf: InputError, message: /--model: expected a model name .*malformed, tiny, wrong-names, wrong-types.*got "no-such-model"/ });
+  t.throws(() => locateModel('no-such-model', fixture('')), { instanceOf: InputError, message: /^model: expected a model name .*malformed, tiny, wrong-names, wrong-types.*got "no-such-model"/ });
   t.is(locateModel('tiny', fixture('')), `${fixture('tiny')}/model.json`);
 });
 

@@ -85,10 +85,10 @@ test('same (model, class, seed, noise index, steps, scheduler) gives the same im
 test('bad settings and classes are InputErrors naming the option', async (t) => {
   const { manifest } = await loadDenoiser(TINY);
   const { sampler } = spySession(manifest);
-  t.throws(() => resolveSettings(manifest, { steps: 0 }), { instanceOf: InputError, message: /--steps: expected an integer in \[1, 1000\]/ });
+  t.throws(() => resolveSettings(manifest, { steps: 0 }), { instanceOf: InputError, message: /^steps: expected an integer in \[1, 1000\]/ });
   t.throws(() => resolveSettings(manifest, { steps: 1001 }), { instanceOf: InputError, message: /got 1001/ });
   t.throws(() => resolveSettings(manifest, { cfg: -1 }), { instanceOf: InputError, message: /--cfg/ });
-  t.throws(() => resolveSettings(manifest, { scheduler: 'dpmpp2m', eta: 0.5 }), { instanceOf: InputError, message: /--eta: expected 0 with --scheduler dpmpp2m/ });
+  t.throws(() => resolveSettings(manifest, { scheduler: 'dpmpp2m', eta: 0.5 }), { instanceOf: InputError, message: /^eta: expected 0 with scheduler dpmpp2m/ });
   t.throws(() => resolveSettings({ ...manifest, nullClass: null }, { cfg: 3 }), { instanceOf: InputError, message: /has no null class/ });
   t.notThrows(() => resolveSettings({ ...manifest, nullClass: null }, { cfg: 1 }), 'w = 1 needs no null class');
   const settings = resolveSettings(manifest, {});

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { InputError } from '../../src/core/errors.js';
 import { RecentRecords } from '../../src/feedback/recent.js';
 
 test('hardest: the top fraction by loss, hardest first, newer first on ties; only losses above the mean; records without a loss skipped', (t) => {
@@ -28,5 +29,5 @@ test('keeps the newest capacity records, through its JSON form too', (t) => {
   const back = RecentRecords.fromJSON(3, JSON.parse(JSON.stringify(r.toJSON())));
   t.deepEqual(back.hardest('loss', 1).numbers, [9], 'the one above the mean of 7, 8, 9');
   t.is(RecentRecords.fromJSON(3, undefined).size, 0);
-  t.throws(() => RecentRecords.fromJSON(3, { numbers: [1], losses: [], errors: [] }), { instanceOf: RangeError });
+  t.throws(() => RecentRecords.fromJSON(3, { numbers: [1], losses: [], errors: [] }), { instanceOf: InputError, message: 'recent records: expected three arrays of one length' });
 });

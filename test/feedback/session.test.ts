@@ -222,7 +222,7 @@ test('a session round-trips through its file form and draws the same next batch'
   t.is(back.served.count, 100);
   t.deepEqual(back.view(), s.view());
   t.deepEqual(back.prepare(20).items, s.prepare(20).items);
-  t.throws(() => Session.fromFile(file, spec({ ...RAW, factors: { ...RAW.factors, yaw: { uniform: [0, 180] } } }), catalog, s.served.rows(0)), { instanceOf: RangeError });
+  t.throws(() => Session.fromFile(file, spec({ ...RAW, factors: { ...RAW.factors, yaw: { uniform: [0, 180] } } }), catalog, s.served.rows(0)), { instanceOf: InputError, message: /the spec's binning changed/ });
 });
 
 test('hardness draws never put a train sample in the holdout, even when the held-out cell is the hardest', (t) => {

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { InputError } from '../../src/core/errors.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ test('renderer threads cap their heap at 128 MB unless SYNTH_RENDERER_HEAP_MB sa
   t.is(threadHeapMb({}), THREAD_HEAP_MB);
   t.is(THREAD_HEAP_MB, 128);
   t.is(threadHeapMb({ SYNTH_RENDERER_HEAP_MB: '512' }), 512);
-  t.throws(() => threadHeapMb({ SYNTH_RENDERER_HEAP_MB: 'lots' }), { instanceOf: RangeError, message: /SYNTH_RENDERER_HEAP_MB: expected an integer number of MB, at least 64, got "lots"/ });
+  t.throws(() => threadHeapMb({ SYNTH_RENDERER_HEAP_MB: 'lots' }), { instanceOf: InputError, message: /SYNTH_RENDERER_HEAP_MB: expected an integer number of MB, at least 64, got "lots"/ });
   t.throws(() => threadHeapMb({ SYNTH_RENDERER_HEAP_MB: '16' }), { message: /at least 64/ });
 });
 

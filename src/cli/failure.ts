@@ -1,0 +1,39 @@
+/**
+ * What the CLI prints and exits with for an error that ends a command: by the error's class, so only
+ * the user's input and output problems exit 2, and a bug is never mistaken for one.
+ */
+import { InputError, OutputError, RenderError } from '../core/errors.js';
+import { UsageError } from './args.js';
+
+/** Exit code and stderr text (without the `synth <command>: ` prefix) for an error. */
+export interface Failure {
+  /** 2: bad input or a refused output location; 1: a runtime failure or a bug. */
+  code: 1 | 2;
+  /** Lines to print, each after the command's prefix. */
+  lines: string[];
+  /** Printed after the lines without a prefix (the command's usage). */
+  trailer?: string;
+}
+
+/**
+ * The exit code and message of an error: InputError (bad spec, options, files, manifests) and
+ * OutputError (a refused output folder) exit 2 with their message; RenderError (the GPU or renderer
+ * failed) exits 1 with its message; anything else is a bug and exits 1 with its stack.
+ */
+export function describeFailure(err: unknown): Failure {
+  if (err instanceof UsageError) return { code: 2, lines: err.message.split('\n'), trailer: err.usage };
+  if (err instanceof InputError || err instanceof OutputError) return { code: 2, lines: err.message.split('\n') };
+  if (err instanceof RenderError) return { code: 1, lines: [`render failure: ${err.message}`] };
+  const text = err instanceof Error ? err.stack ?? `${err.name}: ${err.message}` : String(err);
+  return { code: 1, lines: [`internal error (a bug: please report it with this trace): ${text}`] };
+}
+
+/** Print a failure on stderr under `prefix` (`synth export`); returns its exit code. */
+export function reportFailure(prefix: string, err: unknown, write: (text: string) => void = (t) => process.stderr.write(t)): number {
+  const f = describeFailure(err);
+  const [first, ...rest] = f.lines;
+  // a stack's own lines stay as they are; each line of a message gets the prefix
+  const body = f.code === 1 && !(err instanceof RenderError) ? [`${prefix}: ${f.lines.join('\n')}`] : [first, ...rest].map((l) => `${prefix}: ${l}`);
+  write(`${body.join('\n')}\n${f.trailer ? `\n${f.trailer}\n` : ''}`);
+  return f.code;
+}
