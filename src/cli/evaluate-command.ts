@@ -15,6 +15,7 @@ import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
 import { DEFAULT_JUDGE, loadClassifier } from '../diffusion/load.js';
 import { EVALUATE_DEFAULTS, checkOutput, evaluate, fileSha256, specClassesOf, type EvaluationInput } from '../evaluate/run.js';
 import { resolveClassMapping } from '../evaluate/scoring.js';
+import { checkSearch as searchSpaceCheck, worstCaseSearch } from '../evaluate/search.js';
 import { interruptible } from './interrupt.js';
 import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
 import { defineCommand, workersOption, WORKERS_OPTION } from './args.js';
@@ -68,6 +69,7 @@ export const evaluateCommand = defineCommand({
     batch: { type: 'int', min: 1, max: 4096, description: 'images per classifier run', default: EVALUATE_DEFAULTS.batch },
     'top-k': { type: 'int', min: 1, max: 1000, value: 'K', description: 'model outputs listed per prediction', default: EVALUATE_DEFAULTS.topK },
     'min-cell': { type: 'int', min: 1, max: 1_000_000, description: 'fewest samples a factor cell needs to be listed among the worst', default: EVALUATE_DEFAULTS.minCellCount },
+    search: { type: 'int', min: 0, max: 1_000_000, value: 'N', description: 'renders for a worst-case search over the spec\'s continuous factors (random search, then the cross-entropy method), per class the settings of highest loss with their images; 0: none', default: 0 },
     'save-images': { type: 'boolean', description: 'also write each image (PNG) under images/; by default frames go to the model without files' },
     overwrite: { type: 'boolean', description: 'replace the contents of --out' },
     threads: { type: 'int', min: 0, max: 256, value: 'T', description: 'onnxruntime threads (0: its own choice)', default: 0 },
@@ -84,13 +86,15 @@ model's size for exact pixels). The report is the same, byte for byte, for the s
   if ((values.spec === undefined) === (values.export === undefined)) {
     throw inputError('--spec/--export', 'exactly one of them (a spec to render, or an export folder)', values.spec && values.export ? 'both' : 'neither');
   }
-  if (values.export !== undefined && (values.count !== undefined || values.seed !== undefined)) {
-    throw inputError(values.count !== undefined ? '--count' : '--seed', 'no sampling override with --export (the folder holds its samples)', values.count ?? values.seed);
+  if (values.export !== undefined && (values.count !== undefined || values.seed !== undefined || values.search > 0)) {
+    const flag = values.count !== undefined ? '--count' : values.seed !== undefined ? '--seed' : '--search';
+    throw inputError(flag, `--spec alongside it (${flag} renders from a spec; an export folder holds its samples)`, flag === '--search' ? values.search : values.count ?? values.seed);
   }
   const map = await parseMapOption(values.map);
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   let input: EvaluationInput;
   let renderer: SceneRenderer | null = null;
+  let search: ReturnType<typeof worstCaseSearch> | undefined;
   const model = await loadClassifier(values.model, { threads: values.threads });
   try {
     if (values.spec !== undefined) {
@@ -102,9 +106,11 @@ model's size for exact pixels). The report is the same, byte for byte, for the s
       // checked before the renderer starts (evaluate checks again): bad input costs no GPU start-up
       resolveClassMapping(specClassesOf(spec), model.manifest.classes, map, '--map');
       await checkOutput(out, values.overwrite);
-      const workers = workersOption(values.workers, plan.count);
+      const workers = workersOption(values.workers, plan.count + values.search);
+      if (values.search > 0) searchSpaceCheck(spec, specClassesOf(spec), values.search);
       renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
       input = { kind: 'spec', plan, renderer };
+      if (values.search > 0) search = worstCaseSearch({ plan, renderer, classes: specClassesOf(spec), budget: values.search, field: '--search' });
       if (!values.quiet) process.stderr.write(`evaluating ${model.manifest.name} on ${plan.count} samples of ${spec.name}, rendered on ${renderer.backend}${workers > 1 ? ` (${workers} renderer threads)` : ''}\n`);
     } else {
       input = { kind: 'export', dir: resolve(values.export!) };
@@ -114,6 +120,7 @@ model's size for exact pixels). The report is the same, byte for byte, for the s
     return await interruptible(async (signal) => {
       const result = await evaluate({
         input, classifier: model.classifier, modelSha256: await fileSha256(join(model.dir, model.manifest.file)), map, mapField: '--map', out,
+        search, searchBudget: values.search,
         overwrite: values.overwrite, saveImages: values['save-images'], batch: values.batch, topK: values['top-k'], minCellCount: values['min-cell'],
         signal, onProgress: (p) => { last = p; printer?.update(p); },
       });

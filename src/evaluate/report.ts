@@ -18,6 +18,8 @@ export interface SearchFinding {
   confidence: number;
   /** The image, relative to the output folder. */
   image: string;
+  /** The highest loss the random phase had found, before the cross-entropy method. */
+  randomLoss: number;
 }
 
 /** What the search did and found. */
@@ -87,8 +89,8 @@ export function csvTables(report: Report): Record<string, string> {
     out['consistency.csv'] = csv(['factor', 'sweeps', 'consistent', 'share', 'ci_low', 'ci_high'], report.consistency.map((c) => [c.factor, c.sweeps, c.consistent, c.share, c.ci[0], c.ci[1]]));
   }
   if (report.search) {
-    out['search.csv'] = csv(['class', 'loss', 'correct', 'predicted', 'confidence', 'image', ...report.search.factors.map((f) => f.name)],
-      report.search.worst.map((w) => [w.class, w.loss, w.correct, w.predicted, w.confidence, w.image, ...report.search!.factors.map((f) => w.factors[f.name])]));
+    out['search.csv'] = csv(['class', 'loss', 'random_phase_loss', 'correct', 'predicted', 'confidence', 'image', ...report.search.factors.map((f) => f.name)],
+      report.search.worst.map((w) => [w.class, w.loss, w.randomLoss, w.correct, w.predicted, w.confidence, w.image, ...report.search!.factors.map((f) => w.factors[f.name])]));
   }
   return out;
 }
@@ -137,8 +139,8 @@ export function markdownReport(report: Report): string {
     const s = report.search;
     lines.push('## Worst-case search', '',
       `${s.method}, ${s.renders} renders of a budget of ${s.budget}, over ${s.factors.map((f) => `${f.name} [${f.range[0]}, ${f.range[1]}]`).join(', ')}.`, '',
-      '| class | loss | predicted | settings | image |', '| --- | ---: | --- | --- | --- |',
-      ...s.worst.map((w) => `| ${w.class} | ${w.loss.toFixed(3)} | ${w.predicted ?? '(no class)'} (${pct(w.confidence)}) | ${cellText(w.factors)} | ![](${w.image}) |`), '');
+      '| class | loss (after random search) | predicted | settings | image |', '| --- | ---: | --- | --- | --- |',
+      ...s.worst.map((w) => `| ${w.class} | ${w.loss.toFixed(3)} (${w.randomLoss.toFixed(3)}) | ${w.predicted ?? '(no class)'} (${pct(w.confidence)}) | ${cellText(w.factors)} | ![](${w.image}) |`), '');
   }
   lines.push('Files: `predictions.jsonl` (one line per sample), `report.json`, `tables/*.csv`, `plots/*.png`.', '');
   return lines.join('\n');

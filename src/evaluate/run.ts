@@ -69,6 +69,8 @@ export interface EvaluateOptions {
    * it returns its summary and the images it writes (relative path -> bytes).
    */
   search?: (ctx: SearchContext) => Promise<{ summary: SearchSummary; files: Record<string, Uint8Array> }>;
+  /** Renders the search will make (counted in the progress total). */
+  searchBudget?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -288,7 +290,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   await checkOutput(out, opts.overwrite);
 
   const started = Date.now();
-  const report = (done: number, extra = 0) => opts.onProgress?.(progressOf(done, count + extra, (Date.now() - started) / 1000));
+  const total = count + (opts.search ? opts.searchBudget ?? 0 : 0);
+  const report = (done: number) => opts.onProgress?.(progressOf(done, total, (Date.now() - started) / 1000));
   await mkdir(dirname(out), { recursive: true });
   await removeStaleStaging(out);
   const stage = stagingPathFor(out);
@@ -362,7 +365,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       const r = await opts.search({
         classifier, mapping, signal,
         score: (frames) => scoreBatch(classifier, mapping, frames.map((f) => toModelPixels(classifier, f.rgba, f.width, f.height)), frames.map((f) => f.trueClass), topK),
-        progress: (done) => report(count, done),
+        progress: (done) => report(count + done),
       });
       signal?.throwIfAborted();
       search = r.summary;

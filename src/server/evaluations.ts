@@ -5,7 +5,7 @@
  * on disk so it survives a restart (an unfinished evaluation runs again from the start: its report is
  * deterministic, so the result is the same).
  *
- *   POST   /v1/evaluations               {spec | dataset, classifier, map?, batch?, topK?, minCellCount?, saveImages?} -> 202 the job
+ *   POST   /v1/evaluations               {spec | dataset, classifier, map?, batch?, topK?, minCellCount?, saveImages?, search?} -> 202 the job
  *   GET    /v1/evaluations               list
  *   GET    /v1/evaluations/:id           status and progress (and the overall accuracy once done)
  *   DELETE /v1/evaluations/:id           cancel
@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError, OutputError, RenderError, describeValue } from '../core/errors.js';
+import { InputError, OutputError, RenderError, describeValue, inputError } from '../core/errors.js';
 import { TEMP_FILE_RE, removeTempFiles, writeFileAtomic } from '../core/fs.js';
 import type { Progress } from '../core/progress.js';
 import type { Catalog } from '../spec/catalog.js';
@@ -28,6 +28,7 @@ import type { SamplingPlan } from '../spec/sample.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { EVALUATE_DEFAULTS, evaluate, readExportFolder, specClassesOf, type EvaluationInput } from '../evaluate/run.js';
 import { resolveClassMapping } from '../evaluate/scoring.js';
+import { checkSearch, worstCaseSearch } from '../evaluate/search.js';
 import type { ServerLimits } from './config.js';
 import { HttpError, badField, badInput, notFound } from './errors.js';
 import { methodNotAllowed, negotiate, requireJson } from './middleware.js';
@@ -53,6 +54,7 @@ export const EvaluationFieldsSchema = z.strictObject({
   topK: z.number().int().min(1).max(1000).default(EVALUATE_DEFAULTS.topK),
   minCellCount: z.number().int().min(1).max(1_000_000).default(EVALUATE_DEFAULTS.minCellCount),
   saveImages: z.boolean().default(false),
+  search: z.number().int().min(0).max(100_000).default(0).describe('renders for a worst-case search over the spec\'s continuous factors (0: none)'),
 });
 
 /** evaluation.json. */
@@ -104,6 +106,8 @@ interface CheckedRequest {
   total: number;
   input: { kind: 'spec'; plan: SamplingPlan } | { kind: 'export'; dir: string };
   fields: z.infer<typeof EvaluationFieldsSchema>;
+  /** The classes evaluated (the mapping's keys). */
+  classes: string[];
 }
 
 /** The evaluation jobs of one data dir, run one at a time. */
@@ -215,11 +219,15 @@ export class EvaluationJobs {
     }
     try {
       resolveClassMapping(classes, modelClasses, fields.map, 'map');
+      if (fields.search > 0) {
+        if (input.kind !== 'spec') throw inputError('search', '0 with `dataset` (the search renders from a spec)', fields.search);
+        checkSearch(input.plan.spec, classes, fields.search);
+      }
     } catch (err) {
       if (err instanceof InputError) throw badInput(err);
       throw err;
     }
-    return { name, total, input, fields };
+    return { name, total: total + fields.search, input, fields, classes };
   }
 
   /**
@@ -325,9 +333,11 @@ export class EvaluationJobs {
       const acquired = await models.acquire(located);
       lease = acquired;
       const input: EvaluationInput = checked.input.kind === 'spec' ? { kind: 'spec', plan: checked.input.plan, renderer } : checked.input;
+      const search = checked.input.kind === 'spec' && checked.fields.search > 0
+        ? worstCaseSearch({ plan: checked.input.plan, renderer, classes: checked.classes, budget: checked.fields.search }) : undefined;
       const result = await evaluate({
         input, classifier: acquired.value.classifier, map: checked.fields.map, mapField: 'map', out: this.outDir(job.id), overwrite: true,
-        batch: checked.fields.batch, topK: checked.fields.topK, minCellCount: checked.fields.minCellCount, saveImages: checked.fields.saveImages,
+        search, searchBudget: checked.fields.search, batch: checked.fields.batch, topK: checked.fields.topK, minCellCount: checked.fields.minCellCount, saveImages: checked.fields.saveImages,
         signal,
         onProgress: (p) => {
           job.progress = p;

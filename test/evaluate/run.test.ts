@@ -123,3 +123,31 @@ test.serial('a stopped evaluation leaves nothing at the output path', async (t) 
   await t.throwsAsync(run, { any: true });
   t.deepEqual(await readdir(root), [], 'no output, no staging folder');
 });
+
+test.serial('the worst-case search reports per class the setting of highest loss it rendered, with its image', async (t) => {
+  const { worstCaseSearch, searchSpace } = await import('../../src/evaluate/search.js');
+  const { scoreLogits, resolveClassMapping } = await import('../../src/evaluate/scoring.js');
+  const { resizeToRgb } = await import('../../src/feedback/strategy.js');
+  const spec = parseSpec({ ...SPEC, mode: 'random', count: 4, factors: { yaw: { uniform: [0, 360] }, 'camera.distance': { values: [2, 3] }, environment: { const: 'studio' } } }, catalog);
+  t.deepEqual(searchSpace(spec), [{ name: 'yaw', range: [0, 360] }, { name: 'camera.distance', range: [2, 3] }]);
+  const plan = planSampling(spec, catalog);
+  const root = await tempDir();
+  const run = () => evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, `s${dirs.length}-${Math.random()}`), search: worstCaseSearch({ plan, renderer, classes: ['cube', 'torus'], budget: 12 }), searchBudget: 12 });
+  const r = await run();
+  const s = r.report.search!;
+  t.is(s.renders, 12);
+  t.deepEqual(s.worst.map((w) => w.class), ['cube', 'torus']);
+  for (const w of s.worst) {
+    t.true(w.loss >= w.randomLoss, 'the refinement keeps the best of the random phase at least');
+    t.true(Number(w.factors.yaw) >= 0 && Number(w.factors.yaw) <= 360 && Number(w.factors['camera.distance']) >= 2 && Number(w.factors['camera.distance']) <= 3, JSON.stringify(w.factors));
+    // the image is the setting: the model scores it at the reported loss
+    const { data, info } = await sharp(join(r.out, w.image)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const out = await model.classifier.classify(resizeToRgb(new Uint8Array(data), info.width, info.height, 32, 32), 1);
+    const again = scoreLogits(out.logits, 0, model.manifest.classes, resolveClassMapping(['cube', 'torus'], model.manifest.classes, undefined), w.class);
+    t.true(Math.abs(again.loss - w.loss) < 1e-5, `${w.class}: ${again.loss} vs ${w.loss}`);
+  }
+  const md = await readFile(join(r.out, 'report.md'), 'utf8');
+  t.regex(md, /## Worst-case search/);
+  const r2 = await run();
+  t.deepEqual(r2.report.search, s, 'the same search twice');
+});
