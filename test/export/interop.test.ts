@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { catalog, spec as makeSpec } from '../helpers.js';
 import { exportDataset } from '../../src/export/export.js';
 import { verifyDataset } from '../../src/export/verify.js';
@@ -17,6 +19,9 @@ import { fakeRenderer } from './fake-renderer.js';
 
 // The spec lists its classes out of alphabetical order on purpose.
 const spec = makeSpec({ name: 'interop', seed: 11, count: 24, resolution: [32, 32], classes: ['torus', 'cube', 'cone'], labels: ['boxes'] });
+
+/** A python3 with numpy (the client's one dependency): $SYNTH_PYTHON, Debian's, else the PATH's. */
+const PYTHON = process.env.SYNTH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 async function tmp(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'synth-interop-'));
@@ -40,7 +45,7 @@ for c in classes:
         targets[f'images/{c}/{f}'] = class_to_idx[c]
 print(json.dumps({'classes': classes, 'targets': targets}))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, join(root, 'images')], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, join(root, 'images')], { encoding: 'utf8' }));
 }
 
 test('one label per class in every format: ImageFolder order, metadata label, .cls, COCO category, classes.txt', async (t) => {
@@ -105,4 +110,45 @@ test('merge writes classes.txt and a manifest without machine paths', async (t) 
   t.deepEqual(m.mergedFrom.map((s: { dir: string }) => s.dir), ['slice-0', 'slice-1']);
   t.is(await readFile(join(merged, 'classes.txt'), 'utf8'), 'cone\ncube\ntorus\n');
   t.deepEqual((await verifyDataset(merged)).problems, []);
+});
+
+test('the Python client decodes 16-bit depth and id masks from WebDataset shards with their values intact', async (t) => {
+  const dir = await tmp();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'ds');
+  const labelled = makeSpec({ name: 'maps', seed: 2, count: 3, resolution: [48, 48], classes: ['cube', 'torus'], factors: { objects: { const: 2 } }, labels: ['segmentation', 'depth'] });
+  await exportDataset({ spec: labelled, catalog, renderer: fakeRenderer({ segmentation: true, depth: true, normals: false }), out, formats: ['webdataset'], shardSize: 3 });
+  const tarPath = join(out, 'shards', 'shard-000000.tar');
+  const expected: Record<string, number[]> = {};
+  for (const m of parseTar(await readFile(tarPath))) {
+    if (!/\.(seg|sem|depth)\.png$/.test(m.name)) continue;
+    const sharp = (await import('sharp')).default;
+    const img = sharp(Buffer.from(m.data));
+    const raw = m.name.endsWith('.depth.png')
+      ? await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer()
+      : await img.toColourspace('b-w').raw().toBuffer();
+    expected[m.name] = m.name.endsWith('.depth.png') ? [...new Uint16Array(Uint8Array.from(raw).buffer)] : [...raw];
+  }
+  t.true(Object.keys(expected).length >= 6, 'seg, sem and depth of each sample');
+  t.true(Object.values(expected).some((v) => v.some((x) => x > 255)), 'depth values above 255: an 8-bit decode would lose them');
+  const script = `
+import json, sys, tarfile
+sys.path.insert(0, 'clients/python')
+from synth_client.labels import webdataset_decoder
+out = {}
+with tarfile.open(sys.argv[1]) as tar:
+    for m in tar:
+        key = m.name.split('.', 1)[1]
+        arr = webdataset_decoder(key, tar.extractfile(m).read())
+        if arr is not None and not key.endswith('normals.png'):
+            out[m.name] = [str(arr.dtype), list(arr.shape), arr.flatten().tolist()]
+print(json.dumps(out))
+`;
+  const got = JSON.parse(execFileSync(PYTHON, ['-c', script, tarPath], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../', import.meta.url)) })) as Record<string, [string, number[], number[]]>;
+  t.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort());
+  for (const [name, [dtype, shape, values]] of Object.entries(got)) {
+    t.is(dtype, name.endsWith('.depth.png') ? 'uint16' : 'uint8', name);
+    t.deepEqual(shape, [48, 48], name);
+    t.deepEqual(values, expected[name], `${name}: the values the service wrote`);
+  }
 });

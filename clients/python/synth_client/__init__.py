@@ -12,9 +12,11 @@ Session.batch). Standard library + numpy; Pillow decodes PNGs when importable (e
 """
 from .client import CLIENT_DEFAULTS, BatchStream, Client, Sample, Session, SynthError, export_classifier
 from .png import decode_png, decode_png_numpy, encode_png, have_pil
+from .labels import decode_label_map, decode_label_maps, depth_in_units, webdataset_decoder
 from .raw import decode_npy
 
 __version__ = '0.1.0'
 
 __all__ = ['CLIENT_DEFAULTS', 'BatchStream', 'Client', 'Sample', 'Session', 'SynthError', 'export_classifier',
-           'decode_png', 'decode_png_numpy', 'encode_png', 'have_pil', 'decode_npy']
+           'decode_png', 'decode_png_numpy', 'encode_png', 'have_pil', 'decode_npy',
+           'decode_label_map', 'decode_label_maps', 'depth_in_units', 'webdataset_decoder']
