@@ -43,6 +43,31 @@ test.serial('POST /v1/evaluations runs a job whose report, tables and plots down
   }
 });
 
+test.serial('an uploaded classifier by id, a many-to-one mapping and a worst-case search', async (t) => {
+  const judge = join(process.cwd(), 'models/synth-classifier-32');
+  const server = await serve();
+  try {
+    const manifest = JSON.parse(await readFile(join(judge, 'model.json'), 'utf8'));
+    const up = await call(server, '/v1/classifiers', { body: { name: 'uploaded judge', manifest, model: (await readFile(join(judge, 'model.onnx'))).toString('base64') } });
+    t.is(up.status, 201, up.bytes.toString());
+    const body = { classifier: up.json.id, map: { car: ['car', 'bus'] }, search: 6, spec: { ...SPEC, mode: 'random', count: 6, factors: { yaw: { uniform: [0, 360] } } } };
+    const posted = await call(server, '/v1/evaluations', { body });
+    t.is(posted.status, 202, posted.bytes.toString());
+    t.is(posted.json.progress.total, 12, 'samples and search renders');
+    const job = await finished(server, posted.json.id);
+    t.is(job.status, 'done', JSON.stringify(job.error));
+    const report = (await call(server, job.links.report)).json;
+    t.deepEqual(report.mapping.car, ['car', 'bus']);
+    t.is(report.search.renders, 6);
+    t.deepEqual(report.search.worst.map((w: { class: string }) => w.class), ['cube', 'torus', 'car']);
+    const image = await call(server, `/v1/evaluations/${job.id}/files/${report.search.worst[0].image}`);
+    t.is(image.headers.get('content-type'), 'image/png');
+    isError(t, await call(server, '/v1/evaluations', { body: { ...body, search: 5 } }), 400, 'invalid_request');
+  } finally {
+    await server.shutdown();
+  }
+});
+
 test.serial('bad input is refused with 400 naming the field, and no job is made', async (t) => {
   const modelsDir = await tempDir();
   await mkdir(join(modelsDir, 'synth-classifier-32'));
