@@ -15,6 +15,7 @@ import { sha256 } from '../pipeline/digest.js';
 import type { Sampler, SampleSettings, SamplerGuidance } from './sampler.js';
 import type { GuidanceSettings } from './guidance.js';
 import { toPixels } from './sampler.js';
+import { CLASSES_FILE, classLabels, classesByLabel, classesText } from '../spec/schema.js';
 
 /** Manifest format of a generated dataset. */
 export const GENERATED_FORMAT = 'synth.generated/1';
@@ -159,7 +160,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
         await writeFileAtomic(join(out, file), png);
         counts[name] = (counts[name] ?? 0) + 1;
         records.push({
-          id, index, file, label: chunk[i].classId, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
+          id, index, file, label: classLabels(options.classes).get(name) ?? -1, class: name, seed: settings.seed, noiseIndex: chunk[i].noiseIndex,
           sampler: { model: modelRef, scheduler: settings.scheduler, steps, cfg: settings.cfg, eta: settings.eta, timestepSpacing: settings.timestepSpacing ?? null },
           guidance: guidance ? guidanceLabel(guidance) : null,
           criterion: criterion ? Number(criterion[i].toFixed(6)) : null,
@@ -169,11 +170,12 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       options.onProgress?.(progressOf(first + chunk.length, total, elapsed()));
     }
     await writeFileAtomic(join(out, 'metadata.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writeFileAtomic(join(out, CLASSES_FILE), classesText(options.classes)); // labels as in exports: ImageFolder's order
     await writeFileAtomic(join(out, 'manifest.json'), JSON.stringify({
       format: GENERATED_FORMAT,
       name: `${manifest.name}-generated`,
       count: total,
-      classes: options.classes,
+      classes: classesByLabel(options.classes),
       counts,
       model: { name: manifest.name, ref: modelRef, predictionType: manifest.predictionType, schedule: manifest.schedule, training: manifest.training ?? null },
       settings: { ...settings, perClass: count, batch },

@@ -170,7 +170,7 @@ export const ClassifierListSchema = z.object({ classifiers: z.array(ClassifierSc
 
 /** One image of a synchronous POST /v1/generate (a metadata.jsonl record with the image). */
 export const GeneratedImageSchema = z.object({
-  id: z.string(), index: z.number().int(), class: z.string(), label: z.number().int().describe('class index in the model\'s classes'),
+  id: z.string(), index: z.number().int(), class: z.string(), label: z.number().int().describe('the class\'s position among the requested classes sorted by name (ImageFolder\'s order, as in exports); the model\'s own class index conditions the sampler'),
   seed: z.number().int(), noiseIndex: z.number().int().describe('the noise stream: the k-th image of every class uses k'),
   sampler: z.object({ model: z.string(), scheduler: z.string(), steps: z.number().int(), cfg: z.number(), eta: z.number(), timestepSpacing: z.union([z.string(), z.null()]) }),
   guidance: z.union([z.looseObject({ criterion: z.enum(CRITERIA), mode: z.enum(GUIDANCE_MODES), scale: z.number(), steps: z.array(z.number().int()), candidates: z.number().int(), classifier: z.string() }), z.null()]),

@@ -33,6 +33,8 @@ test('generateDataset writes the ImageFolder layout with sampler labels', async 
     t.deepEqual(await readdir(join(out, 'images', 'c')), ['00000000.png', '00000001.png', '00000002.png']);
     const lines = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     t.is(lines.length, 6, 'one record per image');
+    t.like(lines[0], { class: 'c', label: 1 }, 'labels follow the sorted class names, as ImageFolder numbers the folders');
+    t.is(await readFile(join(out, 'classes.txt'), 'utf8'), 'a\nc\n');
     t.like(lines[3], { id: '00000003', class: 'a', label: 0, seed: 4, noiseIndex: 0, file: 'images/a/00000003.png', sampler: { scheduler: 'ddim', steps: 3, cfg: 2, eta: 0 } });
     const png = await readFile(join(out, lines[0].file));
     t.is(png.subarray(1, 4).toString(), 'PNG', 'a PNG file');
