@@ -4,7 +4,9 @@
  * (agreement, KID and FID over features), all pure functions over plain arrays.
  */
 import { InputError } from '../core/errors.js';
+import { rngFor } from '../core/random.js';
 import { checkClassifierSignature, type ClassifierManifest } from './manifest.js';
+import { ModelBudgetError } from './model-limits.js';
 import type { ModelSession, TensorData } from './onnx.js';
 
 /** Logits [B, K] and features [B, D] (empty when the model has no features output). */
@@ -34,19 +36,14 @@ export function createClassifier(deps: { session: ModelSession; manifest: Classi
   checkClassifierSignature(manifest, session);
   const { width, height } = manifest.image;
   const plane = width * height;
-  const { scale, mean, std, name } = manifest.input;
+  const { name } = manifest.input;
   const logitsName = manifest.outputs.logits.name;
   const featuresName = manifest.outputs.features?.name;
   return {
     manifest,
     async classify(pixels, count) {
       if (pixels.length !== count * plane * 3) throw new InputError(`${manifest.name}: expected ${count} images of ${width}x${height}x3 (${count * plane * 3} values), got ${pixels.length}`);
-      const x = new Float32Array(count * 3 * plane);
-      for (let b = 0; b < count; b++) {
-        for (let p = 0; p < plane; p++) {
-          for (let c = 0; c < 3; c++) x[(b * 3 + c) * plane + p] = (pixels[(b * plane + p) * 3 + c] * scale - mean[c]) / std[c];
-        }
-      }
+      const x = normalisePixels(manifest, pixels, count);
       const names = featuresName ? [logitsName, featuresName] : [logitsName];
       const feeds: Record<string, TensorData> = { [name]: { type: 'float32', data: x, dims: [count, 3, height, width] } };
       // a graph with gradient outputs also takes the target class; the logits do not depend on it
@@ -60,15 +57,61 @@ export function createClassifier(deps: { session: ModelSession; manifest: Classi
 }
 
 /**
- * A test inference on load: two mid-grey images (and target 0) through every declared output; each
- * must have the declared size and only finite values.
- * @throws InputError naming the output and what is wrong with it
+ * The classifier's input tensor [count, 3, H, W] for `count` 8-bit HWC RGB images: value =
+ * (pixel * scale - mean) / std per channel, as model.json says.
+ */
+export function normalisePixels(manifest: ClassifierManifest, pixels: Uint8Array, count: number): Float32Array {
+  const plane = manifest.image.width * manifest.image.height;
+  const { scale, mean, std } = manifest.input;
+  const x = new Float32Array(count * 3 * plane);
+  for (let b = 0; b < count; b++) {
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) x[(b * 3 + c) * plane + p] = (pixels[(b * plane + p) * 3 + c] * scale - mean[c]) / std[c];
+    }
+  }
+  return x;
+}
+
+/** Images of the test inference. */
+export const PROBE_IMAGES = ['mid-grey', 'seeded noise', 'seeded smooth pattern'] as const;
+
+/**
+ * The 8-bit HWC pixels of the test inference's images (PROBE_IMAGES, in order) at `width` x
+ * `height`: what a real batch looks like (a graph that only misbehaves on non-zero input is caught
+ * here, not at the first guided batch); seeded, so a check is repeatable.
+ */
+export function probePixels(width: number, height: number): Uint8Array {
+  const plane = width * height;
+  const pixels = new Uint8Array(PROBE_IMAGES.length * plane * 3).fill(128, 0, plane * 3);
+  const noise = rngFor(0x5eed, 0, 'classifier-probe-noise');
+  for (let k = plane * 3; k < 2 * plane * 3; k++) pixels[k] = noise.int(0, 255);
+  const smooth = rngFor(0x5eed, 1, 'classifier-probe-smooth');
+  const phase = [0, 1, 2].map(() => smooth.uniform(0, 2 * Math.PI));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        const v = 0.5 + 0.5 * Math.sin((x / width) * 2 * Math.PI * (c + 1) + (y / height) * 3 * Math.PI + phase[c]);
+        pixels[2 * plane * 3 + (y * width + x) * 3 + c] = Math.round(v * 255);
+      }
+    }
+  }
+  return pixels;
+}
+
+/**
+ * A test inference on load: the PROBE_IMAGES (mid-grey, seeded noise, a seeded smooth pattern) with
+ * targets 0, 1, 2 (modulo the classes) through every declared output, normalised as the manifest
+ * says; each output must have the declared size and only finite values. The run has the session's
+ * time and memory budget (model-limits.ts), so a graph that loops or allocates without bound fails
+ * here.
+ * @throws InputError naming the output and what is wrong with it, or the budget the run went over
  */
 export async function probeClassifier(session: ModelSession, manifest: ClassifierManifest): Promise<void> {
   const { width, height } = manifest.image;
-  const b = 2;
-  const feeds: Record<string, TensorData> = { [manifest.input.name]: { type: 'float32', data: new Float32Array(b * 3 * width * height), dims: [b, 3, height, width] } };
-  if (manifest.target) feeds[manifest.target.name] = { type: 'int64', data: new BigInt64Array(b), dims: [b] };
+  const b = PROBE_IMAGES.length;
+  const x = normalisePixels(manifest, probePixels(width, height), b);
+  const feeds: Record<string, TensorData> = { [manifest.input.name]: { type: 'float32', data: x, dims: [b, 3, height, width] } };
+  if (manifest.target) feeds[manifest.target.name] = { type: 'int64', data: BigInt64Array.from({ length: b }, (_, i) => BigInt(i % manifest.classes.length)), dims: [b] };
   const { logits, features, gradients } = manifest.outputs;
   const expected: [string, number][] = [[logits.name, b * manifest.classes.length]];
   if (features) expected.push([features.name, -1]);
@@ -77,7 +120,9 @@ export async function probeClassifier(session: ModelSession, manifest: Classifie
   try {
     out = await session.run(feeds, expected.map(([n]) => n));
   } catch (err) {
-    throw new InputError(`${manifest.name}: test inference failed: ${String((err as Error).message ?? err).split('\n')[0].slice(0, 300)}`);
+    const reason = String((err as Error).message ?? err).split('\n')[0].slice(0, 300);
+    if (err instanceof ModelBudgetError) throw new InputError(`${manifest.name}: test inference on ${b} images (${PROBE_IMAGES.join(', ')}): ${reason}`);
+    throw new InputError(`${manifest.name}: test inference failed: ${reason}`);
   }
   for (const [name, size] of expected) {
     const data = out[name]?.data;

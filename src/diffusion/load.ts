@@ -1,12 +1,14 @@
 /**
- * Loading committed or user models by name or path: manifest, then ONNX session, then the check of
- * one against the other (the session is released when the check fails).
+ * Loading committed or user models by name or path: manifest, then ONNX session (in a runner process
+ * of its own, under the budgets of model-limits.ts), then the check of one against the other (the
+ * session is released when the check fails).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { inputError } from '../core/errors.js';
+import { InputError, inputError } from '../core/errors.js';
 import { checkClassifierSignature, ClassifierManifestSchema, DenoiserManifestSchema, locateModel, readManifest, type ClassifierManifest, type DenoiserManifest } from './manifest.js';
 import { openOnnxSession, type ModelSession, type OnnxSessionOptions } from './onnx.js';
+import { ModelRunError } from './model-limits.js';
 import { createSampler, type Sampler, type SampleSettings, type SamplerGuidance } from './sampler.js';
 import { checkGuideCompatible, createGuide, resolveGuidance, type GuidanceOptions } from './guidance.js';
 import { createClassifier, probeClassifier, type Classifier } from './classifier.js';
@@ -32,7 +34,7 @@ export interface LoadedDenoiser {
  */
 export async function loadDenoiser(ref: string, options: OnnxSessionOptions & { modelsDir?: string } = {}): Promise<LoadedDenoiser> {
   const { manifest, dir, onnxPath } = await readManifest(DenoiserManifestSchema, locateModel(ref, options.modelsDir));
-  const session = await openOnnxSession(onnxPath, options);
+  const session = await openOnnxSession(onnxPath, { label: manifest.name, ...options });
   try {
     return { manifest, dir, session, sampler: createSampler({ session, manifest }) };
   } catch (err) {
@@ -55,13 +57,13 @@ export interface LoadedClassifier {
  */
 export async function loadClassifier(ref: string, options: OnnxSessionOptions & { modelsDir?: string } = {}): Promise<LoadedClassifier> {
   const { manifest, dir, onnxPath } = await readManifest(ClassifierManifestSchema, locateModel(ref, options.modelsDir));
-  const full = await openOnnxSession(onnxPath, options);
+  const full = await openOnnxSession(onnxPath, { label: manifest.name, ...options });
   let forward: ModelSession | null = null;
   try {
     if (manifest.forwardFile) {
       const forwardPath = resolve(dir, manifest.forwardFile);
       if (!existsSync(forwardPath)) throw inputError(`${manifest.name}: forwardFile`, 'an ONNX file beside the manifest', manifest.forwardFile, `${forwardPath} does not exist`);
-      forward = await openOnnxSession(forwardPath, options);
+      forward = await openOnnxSession(forwardPath, { label: `${manifest.name} (forwardFile)`, ...options });
       const { target: _target, outputs, ...rest } = manifest;
       checkClassifierSignature({ ...rest, outputs: { logits: outputs.logits, features: outputs.features } }, forward, `${manifest.name} (forwardFile)`);
       await checkSameLogits(full, forward, manifest);
@@ -73,6 +75,8 @@ export async function loadClassifier(ref: string, options: OnnxSessionOptions & 
   } catch (err) {
     await full.release();
     await forward?.release();
+    // a graph that goes over its budget (or kills its runner) while being checked is a bad model file
+    if (err instanceof ModelRunError) throw new InputError(`${manifest.name}: checking the model: ${err.message.split('\n')[0].slice(0, 300)}`);
     throw err;
   }
 }

@@ -5,13 +5,14 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import { InputError, OutputError, RenderError, type InputIssue } from '../core/errors.js';
+import { ModelBudgetError, ModelRunError } from '../diffusion/model-limits.js';
 import type { Logger } from './logger.js';
 
 /** Machine-readable error codes, one per kind of failure. */
 export const ERROR_CODES = [
   'invalid_json', 'invalid_request', 'limit_exceeded', 'unauthorized', 'not_found', 'method_not_allowed',
   'not_acceptable', 'conflict', 'payload_too_large', 'unsupported_media_type', 'queue_full',
-  'shutting_down', 'render_failed', 'internal',
+  'shutting_down', 'render_failed', 'model_failed', 'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -51,6 +52,14 @@ export function badField(path: string, expected: string, received: string, code:
   return new HttpError(400, code, message, { issues: [issue] });
 }
 
+/**
+ * 422 for a model run that went over a budget (time, memory, output size) or killed its runner
+ * process: the request was well-formed, the model it names cannot serve it.
+ */
+export function modelFailed(err: ModelRunError): HttpError {
+  return new HttpError(422, 'model_failed', err.message, err instanceof ModelBudgetError ? { budget: err.budget, limit: err.limit } : null);
+}
+
 /** 404 for something that does not exist. */
 export function notFound(message: string): HttpError {
   return new HttpError(404, 'not_found', message);
@@ -84,6 +93,7 @@ function clientError(err: unknown): HttpError | null {
 export function toHttpError(err: unknown, requestId: string): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof InputError) return badInput(err);
+  if (err instanceof ModelRunError) return modelFailed(err);
   if (err instanceof RenderError) return new HttpError(500, 'render_failed', `render failure: ${err.message}`);
   if (err instanceof OutputError) return new HttpError(409, 'conflict', err.message);
   return clientError(err) ?? new HttpError(500, 'internal', `internal error (request id ${requestId}); the server log has the details`);

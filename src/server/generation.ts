@@ -16,7 +16,9 @@ import { DEFAULT_GENERATOR, DEFAULT_GUIDE, guidanceWith, type LoadedDenoiser } f
 import { classIndices, generateDataset, GENERATE_DEFAULTS, guidanceLabel, type GeneratedRecord, type GenerateResult } from '../diffusion/generate.js';
 import { resolveGuidance, type GuidanceOptions } from '../diffusion/guidance.js';
 import { createSampler, resolveSettings, SAMPLE_DEFAULTS, type Sampler, type SampleSettings, type SamplerGuidance } from '../diffusion/sampler.js';
-import { HttpError, badInput } from './errors.js';
+import { ModelRunError } from '../diffusion/model-limits.js';
+import { withRunSignal } from '../diffusion/model-runner.js';
+import { HttpError, badInput, modelFailed } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ModelRegistry, Lease } from './models.js';
 import { parseGenerateBody, type GenerateBody } from './requests.js';
@@ -124,16 +126,20 @@ export class GenerationService implements GenerateRunner {
   async generate(p: PreparedGeneration, out: string, options: GenerateRunOptions = {}): Promise<GenerateResult> {
     const { signal } = options;
     try {
-      return await generateDataset({
+      // withRunSignal: a model run in flight when the signal fires is stopped too (its runner killed),
+      // so a cancel or a shutdown never waits for a model that does not return
+      return await withRunSignal(signal, () => generateDataset({
         sampler: p.sampler, classes: p.classes, count: p.count, settings: p.settings, out, batch: p.batch, modelRef: p.modelRef,
         guidance: p.guidance, signal,
         onProgress: (progress) => {
           if (signal?.aborted) throw abortError(); // called every sampling step: stop there, not at the end of a batch
           options.onProgress?.(progress);
         },
-      });
+      }));
     } catch (err) {
       if (signal?.aborted) throw abortError();
+      // a model over its budget fails the request, and a job for good (422 model_failed, not rerun)
+      if (err instanceof ModelRunError) throw modelFailed(err);
       throw err instanceof InputError ? bodyError(err) : err;
     }
   }

@@ -18,6 +18,7 @@ import { JobManager } from './jobs.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClassifierStore } from './classifiers.js';
 import { ModelRegistry } from './models.js';
+import type { ModelBudget } from '../diffusion/model-limits.js';
 import { GenerationService } from './generation.js';
 import { SessionStore } from '../feedback/store.js';
 import { sessionBatchRunner } from './session-batches.js';
@@ -49,6 +50,8 @@ export interface ServeOptions {
   modelsDir?: string;
   /** onnxruntime threads per session (default 0: all cores; runs are serialised). */
   onnxThreads?: number;
+  /** Time and memory budget of each model run (default: SYNTH_MODEL_TIMEOUT_MS / SYNTH_MODEL_MEMORY_MB, else MODEL_LIMITS). */
+  modelBudget?: Partial<ModelBudget>;
   /** Longest a client may take to send a whole request (SERVER_DEFAULTS.requestTimeoutMs). */
   requestTimeoutMs?: number;
   /** Longest a client may take to send a request's headers (SERVER_DEFAULTS.headersTimeoutMs, at most requestTimeoutMs). */
@@ -89,7 +92,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const renderer = opts.renderer ?? await createRenderers(library, { backend: opts.backend, workers: opts.workers ?? 1, assetsDir: opts.assetsDir, framePixels: SERVER_DEFAULTS.framePixels });
   const limits: ServerLimits = { ...SERVER_DEFAULTS.limits, ...opts.limits };
   const store = await ClassifierStore.open(dataDir, logger);
-  const models = new ModelRegistry({ store, logger, modelsDir: opts.modelsDir, threads: opts.onnxThreads });
+  const models = new ModelRegistry({ store, logger, modelsDir: opts.modelsDir, threads: opts.onnxThreads, budget: opts.modelBudget });
   const tmpDir = join(dataDir, 'tmp'); // synchronous generations; leftovers of a killed process go at start
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });

@@ -1,6 +1,7 @@
 /**
  * The diffusion models a server uses: committed ones under models/ (by name) and uploaded classifiers
- * (by id). Loaded ONNX sessions are cached per model and shared by requests and jobs; every
+ * (by id). Loaded ONNX sessions (each in a runner process of its own, under the time and memory
+ * budgets of diffusion/model-limits.ts) are cached per model and shared by requests and jobs; every
  * session.run of every cached session goes through one queue, so generation never runs two graphs at
  * once on the machine's cores (requests and jobs interleave step by step). Sessions are released when
  * the server closes, or when an evicted model's last user is done.
@@ -13,6 +14,7 @@ import { loadClassifier, loadDenoiser, type LoadedClassifier, type LoadedDenoise
 import { createSampler } from '../diffusion/sampler.js';
 import { CRITERIA, type Criterion } from '../diffusion/guidance.js';
 import type { ModelSession } from '../diffusion/onnx.js';
+import type { ModelBudget } from '../diffusion/model-limits.js';
 import { ClassifierStore, type StoredClassifier } from './classifiers.js';
 import { badField, badInput } from './errors.js';
 import type { Logger } from './logger.js';
@@ -60,6 +62,11 @@ export interface ModelRegistryOptions {
   modelsDir?: string;
   /** onnxruntime intra-op threads per session (0: all cores; runs are serialised anyway). */
   threads?: number;
+  /**
+   * Time and memory budget of each model run (and of the upload check); default: the environment
+   * (SYNTH_MODEL_TIMEOUT_MS, SYNTH_MODEL_MEMORY_MB), else MODEL_LIMITS.
+   */
+  budget?: Partial<ModelBudget>;
 }
 
 /** A model name as a client may send it: a folder name, never a path. */
@@ -217,7 +224,7 @@ export class ModelRegistry {
    * @throws InputError naming the problem
    */
   async checkClassifier(dir: string): Promise<void> {
-    const c = await loadClassifier(dir, { threads: this.opts.threads ?? 0 });
+    const c = await loadClassifier(dir, this.sessionOptions());
     await c.session.release();
   }
 
@@ -243,16 +250,20 @@ export class ModelRegistry {
     return this.cache.size;
   }
 
+  /** Options of every session this registry opens: threads and budgets. */
+  private sessionOptions(): { threads: number } & Partial<ModelBudget> {
+    return { threads: this.opts.threads ?? 0, ...this.opts.budget };
+  }
+
   private async load(located: LocatedModel): Promise<LoadedDenoiser | LoadedClassifier> {
-    const threads = this.opts.threads ?? 0;
     if (located.kind === 'denoiser') {
-      const d = await loadDenoiser(located.dir, { threads });
+      const d = await loadDenoiser(located.dir, this.sessionOptions());
       const session = queuedSession(d.session, this.queue);
       this.opts.logger.info(`models: loaded generator ${located.ref}`);
       // d.sampler runs the raw session; users make their own samplers over the queued one (see PreparedGeneration)
       return { ...d, session, sampler: createSampler({ session, manifest: d.manifest }) };
     }
-    const c = await loadClassifier(located.dir, { threads });
+    const c = await loadClassifier(located.dir, this.sessionOptions());
     this.opts.logger.info(`models: loaded classifier ${located.ref}`);
     return { ...c, session: queuedSession(c.session, this.queue) };
   }
