@@ -10,12 +10,12 @@
  *
  * Modes: `gradient` moves x_t along the normalised input-gradient of the criterion, which the classifier
  * graph must provide (see models/train/export_guided.py); `svdd` and `particles` need only forward
- * passes (they run in sampler.ts).
+ * passes. guidance-steps.ts runs each mode inside the sampler's loop.
  */
 import { InputError, inputError, unknownName } from '../core/errors.js';
 import type { ClassifierManifest, DenoiserManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './onnx.js';
-import type { SampleSettings } from './sampler.js';
+import type { SchedulerName } from './schedulers.js';
 
 /** Guidance criteria. */
 export const CRITERIA = ['entropy', 'loss', 'margin'] as const;
@@ -77,7 +77,7 @@ export function spreadSteps(steps: number, count: number): number[] {
  * scheduler: svdd and particles need stochastic steps, i.e. ddpm or ddim with eta > 0).
  * @throws InputError naming the option path (`guidance.scale`, `scheduler`), what was expected and what came
  */
-export function resolveGuidance(options: GuidanceOptions, settings: SampleSettings): GuidanceSettings {
+export function resolveGuidance(options: GuidanceOptions, settings: { steps: number; scheduler: SchedulerName; eta: number }): GuidanceSettings {
   const mode = options.mode ?? 'gradient';
   if (!(CRITERIA as readonly string[]).includes(options.criterion)) throw inputError('guidance.criterion', `one of ${CRITERIA.join(', ')}`, options.criterion);
   if (!(GUIDANCE_MODES as readonly string[]).includes(mode)) throw inputError('guidance.mode', `one of ${GUIDANCE_MODES.join(', ')}`, mode);

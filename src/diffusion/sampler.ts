@@ -6,14 +6,17 @@
  * normal draws (Box-Muller) from `rngFor(seed, noiseIndex, 'noise')`, so (model, class, seed, noise
  * index, steps, scheduler, cfg, eta) always gives the same image, whatever the batch it runs in.
  * Guidance: `out = uncond + w·(cond − uncond)` from ONE session.run of size 2B (conditional half
- * first, then the null-class half); w = 1 runs only the conditional batch.
+ * first, then the null-class half); w = 1 runs only the conditional batch. Classifier-feedback
+ * guidance (gradient, svdd, particles) acts at its steps through guidance-steps.ts.
  */
-import { rngFor, type Rng } from '../core/random.js';
+import { rngFor } from '../core/random.js';
 import { InputError, inputError } from '../core/errors.js';
 import { alphasCumprodFor, convertOutput, createScheduler, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerName, type TimestepSpacing } from './schedulers.js';
 import { checkDenoiserSignature, schedulerOptionsOf, type DenoiserManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './onnx.js';
-import { expWeights, hardness, pickCandidate, systematicResample, type Guide, type GuidanceSettings } from './guidance.js';
+import type { Guide, GuidanceSettings } from './guidance.js';
+import { gradientStep, keepHardestParticles, resampleParticles, svddStep, type StepState } from './guidance-steps.js';
+import { normalNoise } from './noise.js';
 
 /** Settings of one generation run. */
 export interface SampleSettings {
@@ -95,21 +98,6 @@ export interface Sampler {
    * @throws InputError for an unknown class index
    */
   sampleBatch(requests: readonly SampleRequest[], settings: SampleSettings, onStep?: (step: number, steps: number) => void, guidance?: SamplerGuidance): Promise<Float32Array>;
-}
-
-/**
- * Standard normal draws as float32, by Box-Muller on pairs of uniforms from `rng`, using both the
- * cosine and the sine branch (half the uniforms and logs of Rng.normal): for each pair (u, v),
- * r = sqrt(−2 ln(1 − u)), out[2i] = r·cos(2πv), out[2i+1] = r·sin(2πv); an odd tail uses the cosine.
- */
-export function normalNoise(rng: Rng, n: number, out = new Float32Array(n)): Float32Array {
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
-    const a = 2 * Math.PI * rng.next();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
 }
 
 /**
@@ -210,9 +198,6 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
     return into;
   }
 
-  /** Copy row `from` of a [rows, perSample] array to row `to` of another. */
-  const copyRow = (src: Float32Array, from: number, dst: Float32Array, to: number) => dst.set(src.subarray(from * perSample, (from + 1) * perSample), to * perSample);
-
   return {
     manifest,
     stats,
@@ -239,74 +224,24 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
       const classIds = requests.flatMap((r) => Array.from({ length: k }, () => r.classId));
       const rngs = requests.flatMap((r) => Array.from({ length: k }, (_, p) => rngFor(settings.seed, r.noiseIndex, p === 0 ? 'noise' : `noise-particle-${p}`)));
       const choiceRngs = requests.map((r) => rngFor(settings.seed, r.noiseIndex, 'guidance'));
-      let x = new Float32Array(n * perSample);
+      let x: Float32Array = new Float32Array(n * perSample);
       rngs.forEach((rng, i) => normalNoise(rng, perSample, x.subarray(i * perSample, (i + 1) * perSample)));
       const noise = new Float32Array(n * perSample);
-      let out = new Float32Array(n * perSample);
-      let next = new Float32Array(n * perSample);
+      const out = new Float32Array(n * perSample);
+      let next: Float32Array = new Float32Array(n * perSample);
+      const guided = guidance ? { perSample, requests: b, rowsPerRequest: k, classIds, out, guide: guidance.guide, settings: guidance.settings, choiceRngs, predictX0 } : null;
+      const denoiseRows = (rows: Float32Array, classes: readonly number[], t: number, into: Float32Array) => denoise(feedCache, rows, classes, t, w, into);
       let haveOut = false;
       for (let i = 0; i < steps; i++) {
         const t = scheduler.timesteps[i];
         if (!haveOut) await denoise(feedCache, x, classIds, t, w, out);
         haveOut = false;
-        if (guidance && guidedSteps.has(i) && mode === 'gradient') {
-          const { criterion, scale } = guidance.settings;
-          const { gradient } = await guidance.guide.evaluate(predictX0(out, x, t), classIds, criterion, true);
-          const sign = hardness(criterion, 1);
-          for (let j = 0; j < n; j++) {
-            const row = x.subarray(j * perSample, (j + 1) * perSample);
-            const g = gradient!.subarray(j * perSample, (j + 1) * perSample);
-            let xn = 0;
-            let gn = 0;
-            for (let q = 0; q < perSample; q++) { xn += row[q] * row[q]; gn += g[q] * g[q]; }
-            if (gn === 0) continue;
-            const f = (sign * scale * Math.sqrt(xn)) / Math.sqrt(gn);
-            for (let q = 0; q < perSample; q++) row[q] += f * g[q];
-          }
-        }
-        if (guidance && guidedSteps.has(i) && mode === 'particles') {
-          const { criterion, scale } = guidance.settings;
-          const { values } = await guidance.guide.evaluate(predictX0(out, x, t), classIds, criterion);
-          const xs = x.slice();
-          const outs = out.slice();
-          for (let j = 0; j < b; j++) {
-            const h = Array.from(values.subarray(j * k, (j + 1) * k), (v) => hardness(criterion, v));
-            const picks = systematicResample(expWeights(h, scale), k, choiceRngs[j].next());
-            picks.forEach((from, p) => { copyRow(xs, j * k + from, x, j * k + p); copyRow(outs, j * k + from, out, j * k + p); });
-          }
-        }
+        const state: StepState | null = guided && guidedSteps.has(i) ? { ...guided, x, t } : null;
+        if (state && mode === 'gradient') await gradientStep(state);
+        if (state && mode === 'particles') await resampleParticles(state);
         const sigma = scheduler.noiseStd(i);
-        if (guidance && guidedSteps.has(i) && mode === 'svdd' && sigma > 0) {
-          const { criterion, scale, candidates: m } = guidance.settings;
-          noise.fill(0);
-          scheduler.step(i, out, x, noise, next);
-          // M candidates per request: mean + σ·z, z from the request's noise stream
-          const cands = new Float32Array(b * m * perSample);
-          const candClasses = classIds.flatMap((c) => Array.from({ length: m }, () => c));
-          const z = new Float32Array(perSample);
-          for (let j = 0; j < b; j++) {
-            const mean = next.subarray(j * perSample, (j + 1) * perSample);
-            for (let c = 0; c < m; c++) {
-              normalNoise(rngs[j], perSample, z);
-              const dst = cands.subarray((j * m + c) * perSample, (j * m + c + 1) * perSample);
-              for (let q = 0; q < perSample; q++) dst[q] = mean[q] + sigma * z[q];
-            }
-          }
-          const last = i + 1 >= steps;
-          let candOut: Float32Array | null = null;
-          let scored: Float32Array = cands;
-          if (!last) {
-            candOut = await denoise(feedCache, cands, candClasses, scheduler.timesteps[i + 1], w, new Float32Array(cands.length));
-            scored = predictX0(candOut, cands, scheduler.timesteps[i + 1]);
-          }
-          const { values } = await guidance.guide.evaluate(scored, candClasses, criterion);
-          for (let j = 0; j < b; j++) {
-            const h = Array.from(values.subarray(j * m, (j + 1) * m), (v) => hardness(criterion, v));
-            const c = pickCandidate(h, scale, choiceRngs[j].next());
-            copyRow(cands, j * m + c, next, j);
-            if (candOut) copyRow(candOut, j * m + c, out, j);
-          }
-          haveOut = !last;
+        if (state && mode === 'svdd' && sigma > 0) {
+          haveOut = await svddStep(state, { scheduler, step: i, steps, sigma, rngs, noise, denoise: denoiseRows }, next);
         } else {
           if (scheduler.needsNoise(i)) rngs.forEach((rng, j) => normalNoise(rng, perSample, noise.subarray(j * perSample, (j + 1) * perSample)));
           scheduler.step(i, out, x, scheduler.needsNoise(i) ? noise : undefined, next);
@@ -316,17 +251,7 @@ export function createSampler(deps: { session: ModelSession; manifest: DenoiserM
       }
       const [lo, hi] = range;
       for (let q = 0; q < x.length; q++) x[q] = x[q] < lo ? lo : x[q] > hi ? hi : x[q];
-      if (mode === 'particles') {
-        // keep each request's hardest particle
-        const { criterion } = guidance!.settings;
-        const { values } = await guidance!.guide.evaluate(x, classIds, criterion);
-        const chosen = new Float32Array(b * perSample);
-        for (let j = 0; j < b; j++) {
-          const h = Array.from(values.subarray(j * k, (j + 1) * k), (v) => hardness(criterion, v));
-          copyRow(x, j * k + pickCandidate(h, 0, 0), chosen, j);
-        }
-        x = chosen;
-      }
+      if (guided && mode === 'particles') x = await keepHardestParticles(guided, x); // each request's hardest particle
       stats.totalSeconds += (performance.now() - start) / 1000;
       return x;
     },

@@ -2,7 +2,8 @@ import test from 'ava';
 import { rngFor } from '../../src/core/random.js';
 import { InputError } from '../../src/core/errors.js';
 import { DEFAULT_GENERATOR, DEFAULT_GUIDE, DEFAULT_JUDGE, loadClassifier, loadDenoiser, loadGuidance } from '../../src/diffusion/load.js';
-import { normalNoise, resolveSettings, type SampleSettings } from '../../src/diffusion/sampler.js';
+import { resolveSettings, type SampleSettings } from '../../src/diffusion/sampler.js';
+import { normalNoise } from '../../src/diffusion/noise.js';
 import { createScheduler } from '../../src/diffusion/schedulers.js';
 import { probeClassifier } from '../../src/diffusion/classifier.js';
 import {

@@ -2,7 +2,8 @@ import test from 'ava';
 import { rngFor } from '../../src/core/random.js';
 import { InputError } from '../../src/core/errors.js';
 import { loadDenoiser } from '../../src/diffusion/load.js';
-import { normalNoise, resolveSettings, type SampleSettings } from '../../src/diffusion/sampler.js';
+import { resolveSettings, type SampleSettings } from '../../src/diffusion/sampler.js';
+import { normalNoise } from '../../src/diffusion/noise.js';
 import { createScheduler } from '../../src/diffusion/schedulers.js';
 import { TINY, spySession, tinyModel } from './tiny.js';
 
