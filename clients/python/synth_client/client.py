@@ -144,6 +144,51 @@ class Client:
         """GET /v1/sessions: summaries of every session."""
         return self.request('GET', '/v1/sessions')['sessions']
 
+    def evaluate(self, classifier, spec=None, dataset=None, map=None, search=0, wait=True, poll=0.5, timeout=3600, **options):
+        """POST /v1/evaluations: evaluate `classifier` (a model name under models/ or an uploaded
+        classifier id) along each factor of `spec` (rendered on the service) or of a finished dataset
+        job (`dataset`, its id). map: spec class -> model class name(s) or output index(es), e.g.
+        {'car': ['car', 'bus']}; classes left out map by name. search: renders for a worst-case search
+        over the spec's continuous factors (0: none). options: batch, topK, minCellCount, saveImages.
+
+        With wait (the default), polls until the job ends and returns report.json as a dict (its
+        files, such as report['plots'] paths, come with evaluation_file); otherwise returns the job.
+        Raises SynthError (400) naming a bad field, or SynthError(None, 'failed' | 'cancelled' |
+        'timeout', ...) when the job does not finish.
+        """
+        body = {'classifier': classifier, **options}
+        if spec is not None:
+            body['spec'] = spec
+        if dataset is not None:
+            body['dataset'] = dataset
+        if map is not None:
+            body['map'] = map
+        if search:
+            body['search'] = search
+        job = self.request('POST', '/v1/evaluations', body)
+        if not wait:
+            return job
+        path = f"/v1/evaluations/{urllib.parse.quote(job['id'])}"
+        deadline = time.monotonic() + timeout
+        while job['status'] not in ('done', 'failed', 'cancelled'):
+            if time.monotonic() > deadline:
+                raise SynthError(None, 'timeout', f"evaluation {job['id']} still {job['status']} after {timeout} s")
+            time.sleep(poll)
+            job = self.request('GET', path)
+        if job['status'] != 'done':
+            error = job.get('error') or {}
+            raise SynthError(None, job['status'], f"evaluation {job['id']} {job['status']}: {error.get('message', '')}".rstrip(': '))
+        report = self.request('GET', path + '/files/report.json')
+        report['id'] = job['id']
+        return report
+
+    def evaluation_file(self, evaluation_id, file):
+        """GET /v1/evaluations/:id/files/<file>: the bytes of one file of an evaluation (report.md,
+        predictions.jsonl, tables/*.csv, plots/*.png, search/*.png)."""
+        quoted = '/'.join(urllib.parse.quote(p) for p in file.split('/'))
+        with self._open('GET', f'/v1/evaluations/{urllib.parse.quote(evaluation_id)}/files/{quoted}', accept='*/*') as res:
+            return res.read()
+
 
 class Session:
     """A feedback session: batches out, feedback and classifier snapshots in.
