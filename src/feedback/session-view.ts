@@ -3,7 +3,7 @@
  * show`): counts, feedback per strategy, and the hardness and draw probability of every class and
  * factor bin.
  */
-import type { Spec } from '../spec/schema.js';
+import { classesByLabel, type Spec } from '../spec/schema.js';
 import { binLabel, type Binning } from './bins.js';
 import type { HardnessMap } from './hardness.js';
 import { STRATEGIES, type MixtureTables, type Strategy } from './strategy.js';
@@ -72,6 +72,7 @@ export function sessionView(session: ViewSource): SessionView {
   })) as SessionView['feedback']['bySource'];
   return {
     id: session.id, name: session.spec.name, createdAt: session.createdAt, strategy: session.strategy, seed: session.seed, options: o, spec: session.rawSpec,
+    labels: classesByLabel(session.spec.classes),
     counts: { batches: c.batches, served: c.served, drawn: c.drawn },
     feedback: { batches: c.feedbackBatches, accepted: c.accepted, rejected: c.rejected, unknown: c.unknown, otherSession: c.otherSession, bySource },
     hardness: {
@@ -102,6 +103,8 @@ export interface SessionView {
   seed: number;
   options: ResolvedSessionOptions;
   spec: Record<string, unknown>;
+  /** The class names in label order: a sample's label (`.cls`) is its class's index here, as in an export's classes.txt. */
+  labels: string[];
   counts: { batches: number; served: number; drawn: number };
   feedback: {
     batches: number; accepted: number; rejected: number; unknown: number; otherSession: number;

@@ -82,6 +82,7 @@ export const SessionSchema = z.object({
     neighbours: z.number(), hardFraction: z.number(), recent: z.number().int(),
   }),
   spec: z.record(z.string(), z.unknown()).describe('the spec as given'),
+  labels: z.array(z.string()).describe('the class names in label order: a sample\'s label (its .cls) is the index of its class here, the spec\'s classes sorted by name (ImageFolder\'s order, as classes.txt of an export)'),
   counts: z.object({ batches: z.number().int(), served: z.number().int(), drawn: z.number().int().describe('scene indices used (pruned draws k per kept sample)') }),
   feedback: z.object({
     batches: z.number().int(), accepted: z.number().int(), rejected: z.number().int(), unknown: z.number().int(), otherSession: z.number().int(),

@@ -45,7 +45,8 @@ class SynthError(Exception):
 
 
 class Sample(NamedTuple):
-    """One served sample: the image (uint8 [H, W, 3]), the class index in the spec's classes, and the
+    """One served sample: the image (uint8 [H, W, 3]), its label (the index of its class in Session.classes:
+    the spec's classes sorted by name), and the
     sample's json (id, class, factors, strategy, bins, hardness or criterion, batch, ...). Label maps the
     spec asked for (`<id>.seg.png`, `.depth.png`, ...) are in `metadata['members']` as raw bytes."""
     image: np.ndarray
@@ -206,8 +207,9 @@ class Session:
 
     @property
     def classes(self):
-        """The class names, in label order (the spec's `classes`, or its `factors.class` values)."""
-        return [c['class'] for c in self.view['hardness']['classes']]
+        """The class names in label order: a sample's label is the index of its class here (the spec's
+        classes sorted by name, ImageFolder's order; as an export's classes.txt)."""
+        return list(self.view['labels'])
 
     def _path(self, suffix=''):
         return f'/v1/sessions/{self.id}{suffix}'

@@ -134,7 +134,7 @@ class SessionTest(unittest.TestCase):
 
     def test_batch_streams_decoded_samples_with_their_metadata(self):
         session = client().create_session(SPEC, strategy='hardness', options={'bins': 2})
-        self.assertEqual(session.classes, CLASSES)
+        self.assertEqual(session.classes, sorted(CLASSES), 'label order: the class names sorted')
         stream = session.batch(6)
         self.assertEqual((stream.batch, stream.count), (0, 6))
         samples = list(stream)
@@ -145,7 +145,7 @@ class SessionTest(unittest.TestCase):
             self.assertGreater(int(image.max()) - int(image.min()), 0, 'a rendered image, not a blank one')
             self.assertEqual(meta['id'], f'{session.id}-{i:08d}')
             self.assertRegex(meta['id'], SAMPLE_ID)
-            self.assertEqual(CLASSES[label], meta['class'])
+            self.assertEqual(session.classes[label], meta['class'])
             self.assertEqual(meta['strategy'], 'hardness')
             self.assertIn('hardness', meta)
             self.assertEqual(set(meta['bins']), {'yaw', 'texture'})
@@ -262,7 +262,7 @@ class TorchTest(unittest.TestCase):
         # The scores are the snapshot's cross-entropy: recompute them here from the decoded images.
         x = torch.stack([torch.from_numpy(s.image.transpose(2, 0, 1).copy()).float() / 255 for s in samples])
         with torch.no_grad():
-            ce = torch.nn.functional.cross_entropy(model.eval()((x - 0.5) / 0.5), torch.tensor([s.label for s in samples]), reduction='none')
+            ce = torch.nn.functional.cross_entropy(model.eval()((x - 0.5) / 0.5), torch.tensor([CLASSES.index(s.metadata['class']) for s in samples]), reduction='none')  # the model's own class order
         self.assertTrue(np.allclose(ce.numpy(), [m['criterion'] for _, _, m in samples], atol=1e-3), 'criterion is the cross-entropy')
         wrong = dict(manifest, classes=['cube', 'torus', 'dog'])
         with self.assertRaises(SynthError) as e:
@@ -282,7 +282,7 @@ class TorchTest(unittest.TestCase):
         self.assertEqual(images.dtype, torch.float32)
         self.assertTrue(0 <= float(images.min()) and float(images.max()) <= 1)
         self.assertEqual(labels.dtype, torch.int64)
-        self.assertEqual([CLASSES[int(v)] for v in labels], [m['class'] for m in metas])
+        self.assertEqual([session.classes[int(v)] for v in labels], [m['class'] for m in metas])
         self.assertEqual(sum(len(b[1]) for b in batches), 5)
         self.assertEqual(session.info()['counts'], {'batches': 3, 'served': 5, 'drawn': 5}, 'batches of 2, 2 and 1')
 
