@@ -8,6 +8,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { inputError } from '../core/errors.js';
 import { siblingModule, startThread } from '../core/threads.js';
 import { encodeImage, ENCODE_DEFAULTS, OWN_ENCODER_FORMATS } from './encode.js';
 import { ownBuffers, type EncodedFile, type SampleRequest } from './sample-files.js';
@@ -23,13 +24,13 @@ export const WRITER_THREADS_ENV = 'SYNTH_WRITER_THREADS';
  * Writer threads for a machine with `cores` cores and `renderers` renderer threads: SYNTH_WRITER_THREADS
  * when set, else the cores the renderers and the main thread leave, at least one and at most eight
  * (each PNG at 224² is about 2 ms of one core; eight keep up with about 4,000 images/s).
- * @throws RangeError for a SYNTH_WRITER_THREADS that is not an integer in [1, MAX_WRITER_THREADS].
+ * @throws InputError for a SYNTH_WRITER_THREADS that is not an integer in [1, MAX_WRITER_THREADS].
  */
 export function writerThreads(renderers = 1, cores = availableParallelism(), env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[WRITER_THREADS_ENV];
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_WRITER_THREADS) throw new RangeError(`${WRITER_THREADS_ENV}: expected an integer from 1 to ${MAX_WRITER_THREADS}, got ${JSON.stringify(raw)}`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_WRITER_THREADS) throw inputError(WRITER_THREADS_ENV, `an integer from 1 to ${MAX_WRITER_THREADS}`, raw);
     return n;
   }
   return Math.max(1, Math.min(8, cores - renderers - 1));

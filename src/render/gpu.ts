@@ -6,6 +6,19 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { RenderError } from '../core/errors.js';
 
+/**
+ * Dawn's notices that are no errors: on llvmpipe it clamps two limits each time it opens an adapter
+ * (once per renderer thread) and says so on stderr; with `auto` on a machine without Mesa, probing
+ * OpenGL ES fails with a long message (openGpu and pinGpuDrivers avoid that probe when Vulkan
+ * answers). Dawn writes them from native code straight to file descriptor 2, so the CLI filters its
+ * stderr with this (core/filtered-stderr.ts); every other line, real errors included, passes.
+ */
+export const DAWN_NOTICES = {
+  prefixes: ['Warning: ', 'While trying to discover a BackendType::OpenGLES adapter'],
+  drop: (line: string): boolean => /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/.test(line)
+    || /^(Warning: |Error: )?While trying to discover a BackendType::OpenGLES adapter/.test(line),
+};
+
 /** Which Dawn backend to use; `auto` tries Vulkan on a hardware adapter, then OpenGL ES. */
 export type Backend = 'auto' | 'opengles' | 'vulkan';
 /** Backend names accepted on the command line and over HTTP. */
@@ -40,6 +53,20 @@ async function loadDawn(): Promise<DawnModule> {
 const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/local/lib/libvulkan.so.1'];
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+/** Device nodes a hardware GPU's driver exposes (NVIDIA's, and the DRM render nodes of the others). */
+const HARDWARE_GPU_NODES = ['/dev/nvidia0', '/dev/dri/renderD128'];
+
+/**
+ * Whether `backend` will most likely render on a hardware GPU, without opening one (which costs a
+ * second and, on llvmpipe, Dawn's warnings): `vulkan` yes, `opengles` no, `auto` when a Vulkan loader
+ * and a GPU device node are both there (what openGpu's `auto` then finds, but for a GPU without a
+ * Vulkan driver).
+ */
+export function likelyHardwareGpu(backend: Backend = 'auto'): boolean {
+  if (backend !== 'auto') return backend === 'vulkan';
+  return VULKAN_LOADERS.some((p) => existsSync(p)) && HARDWARE_GPU_NODES.some((p) => existsSync(p));
+}
 
 /**
  * Frames up to this many pixels render faster when each renderer thread rasterises its own frames
@@ -116,12 +143,17 @@ export async function pinGpuDrivers(backend: Backend = 'auto', threads?: number)
   if (pinned.length > 0) return;
   const d = await loadDawn();
   prepareGpuEnvironment(threads);
-  for (const b of ['opengles', 'vulkan'] as const) {
+  // Vulkan first: when a hardware adapter answers, `auto` renders on it and OpenGL ES is never asked
+  // (on a machine without Mesa, asking it prints Dawn's "While trying to discover a
+  // BackendType::OpenGLES adapter" error).
+  for (const b of ['vulkan', 'opengles'] as const) {
     if (backend !== 'auto' && backend !== b) continue;
     if (b === 'vulkan' && !VULKAN_LOADERS.some((p) => existsSync(p))) continue;
     const gpu = d.create([`backend=${b}`]);
     const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions).catch(() => null);
-    if (adapter) pinned.push(gpu, adapter);
+    if (!adapter) continue;
+    pinned.push(gpu, adapter);
+    if (b === 'vulkan' && backend === 'auto' && !SOFTWARE_ADAPTER.test(`${adapter.info?.description ?? ''} ${adapter.info?.device ?? ''}`)) break;
   }
 }
 

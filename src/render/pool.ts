@@ -12,12 +12,12 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { RenderError } from '../core/errors.js';
+import { RenderError, inputError } from '../core/errors.js';
 import { siblingModule, startThread } from '../core/threads.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { registeredBackgroundImages } from '../assets/environments.js';
 import type { SceneDescription } from '../spec/sample.js';
-import { llvmpipeThreads, pinGpuDrivers } from './gpu.js';
+import { likelyHardwareGpu, llvmpipeThreads, pinGpuDrivers } from './gpu.js';
 import { createRenderer, type Frame, type FrameOptions, type RenderOptions, type SceneRenderer } from './renderer.js';
 import type { PoolRequest, PoolReply, PoolWorkerData } from './pool-worker.js';
 
@@ -25,15 +25,21 @@ import type { PoolRequest, PoolReply, PoolWorkerData } from './pool-worker.js';
 export const MAX_WORKERS = 8;
 
 /**
- * `--workers auto`: as many renderer threads as cores, at least two, at most 4; one for short jobs (a
- * thread costs a second or two to start and compiles its own pipelines). On the CPU path a renderer
- * leaves a third of two cores idle while its thread and llvmpipe take turns; a second renderer fills
- * the gaps. Measured on 2 cores, alternating in one process (bench/render.ts): two threads render 224²
- * one object 12% faster than one renderer, five objects 31%, 64² 14%.
+ * `--workers auto`: renderer threads by cores and backend; one for short jobs (a thread costs a second
+ * or two to start and compiles its own pipelines). On the CPU path (llvmpipe) one per core, at least
+ * two, at most MAX_WORKERS: a renderer leaves a third of two cores idle while its thread and llvmpipe
+ * take turns, and a second renderer fills the gaps (measured on 2 cores, alternating in one process,
+ * bench/render.ts: two threads render 224² one object 12% faster than one renderer, five objects 31%,
+ * 64² 14%). On a hardware GPU a frame's cost is the thread's own JavaScript, so threads scale with
+ * cores, but the writer threads (pipeline/writer-pool.ts) need the other half of them: half the cores,
+ * at least two, at most MAX_WORKERS (measured on 16 cores and an H200: 224² one object render-only
+ * 1,004 img/s on 4 threads, 1,154 on 8).
+ * @param gpu 'hardware' or 'software' (default: what likelyHardwareGpu() expects of the `auto` backend)
  */
-export function autoWorkers(samples: number = Infinity, cores = availableParallelism()): number {
+export function autoWorkers(samples: number = Infinity, cores = availableParallelism(), gpu: 'hardware' | 'software' = likelyHardwareGpu() ? 'hardware' : 'software'): number {
   if (samples < 200) return 1;
-  return Math.max(2, Math.min(4, cores));
+  const wanted = gpu === 'hardware' ? Math.ceil(cores / 2) : cores;
+  return Math.max(2, Math.min(MAX_WORKERS, wanted));
 }
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { WriterPool, writerThreads } from '../../src/pipeline/writer-pool.js';
+import { InputError } from '../../src/core/errors.js';
 import { encodeRgbaAsRgbPng, encodePng } from '../../src/pipeline/png.js';
 import { encodeImage } from '../../src/pipeline/encode.js';
 import { decodeNpy } from '../../src/pipeline/npy.js';
@@ -28,7 +29,7 @@ test('writer threads: SYNTH_WRITER_THREADS when set, else the cores the renderer
   t.is(writerThreads(8, 16, {}), 7, '16 cores, 8 renderer threads, the main thread: 7');
   t.is(writerThreads(2, 64, {}), 8, 'at most 8 by default');
   t.is(writerThreads(8, 16, { SYNTH_WRITER_THREADS: '3' }), 3);
-  t.throws(() => writerThreads(1, 2, { SYNTH_WRITER_THREADS: 'many' }), { instanceOf: RangeError, message: 'SYNTH_WRITER_THREADS: expected an integer from 1 to 16, got "many"' });
+  t.throws(() => writerThreads(1, 2, { SYNTH_WRITER_THREADS: 'many' }), { instanceOf: InputError, message: /SYNTH_WRITER_THREADS: expected an integer from 1 to 16, got "many"/ });
   t.throws(() => new WriterPool({ threads: 0 }), { instanceOf: RangeError, message: /writer threads: expected an integer from 1 to 16, got 0/ });
 });
 

@@ -18,11 +18,14 @@ const SPEC = parseSpec({
   labels: ['segmentation', 'depth', 'boxes'], factors: { environment: { choice: ['studio', 'meadow', 'living-room'] }, texture: { choice: ['default', 'checker'] } },
 }, catalog);
 
-test('auto workers: one renderer thread per core, at least two, at most 4; one for short jobs', (t) => {
-  t.is(autoWorkers(10_000, 1), 2);
-  t.is(autoWorkers(10_000, 2), 2);
-  t.is(autoWorkers(10_000, 3), 3);
-  t.is(autoWorkers(10_000, 32), 4);
+test('auto workers: on the CPU path one renderer thread per core, on a GPU half the cores; at least two, at most 8; one for short jobs', (t) => {
+  t.is(autoWorkers(10_000, 1, 'software'), 2);
+  t.is(autoWorkers(10_000, 2, 'software'), 2);
+  t.is(autoWorkers(10_000, 3, 'software'), 3);
+  t.is(autoWorkers(10_000, 32, 'software'), 8, 'at most 8');
+  t.is(autoWorkers(10_000, 16, 'hardware'), 8, 'a GPU: half the cores, the other half for the writer threads');
+  t.is(autoWorkers(10_000, 6, 'hardware'), 3);
+  t.is(autoWorkers(10_000, 2, 'hardware'), 2);
   t.is(autoWorkers(100, 16), 1);
 });
 
