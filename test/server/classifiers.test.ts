@@ -135,3 +135,54 @@ test('uploads over maxClassifierBytes answer 413', async (t) => {
     await parser.shutdown();
   }
 });
+
+// Hostile graphs: test/diffusion/fixtures/hostile/make_hostile.py. Each upload must be refused within
+// the server's model budget while the server keeps answering.
+const HOSTILE = join(process.cwd(), 'test', 'diffusion', 'fixtures', 'hostile');
+const hostileUpload = (name: string) => ({
+  manifest: JSON.parse(readFileSync(join(HOSTILE, name, 'model.json'), 'utf8')),
+  model: readFileSync(join(HOSTILE, name, 'model.onnx')).toString('base64'),
+});
+
+test.serial('hostile classifiers are refused with 400 naming the budget, while /v1/health keeps answering', async (t) => {
+  // loops against a short time budget; allocations against a small memory budget (and the output bound)
+  const timed = await serve({ modelBudget: { timeoutMs: 4000 } });
+  const sized = await serve({ modelBudget: { memoryMb: 1024 } });
+  try {
+    const cases: [RunningServer, string, RegExp][] = [
+      [timed, 'loop-forever', /loop-forever: test inference on 3 images \(mid-grey, seeded noise, seeded smooth pattern\): model loop-forever: stopped after the time budget of 4000 ms per run \(SYNTH_MODEL_TIMEOUT_MS\)/],
+      // zero iterations on an all-zero image, endless on any real one
+      [timed, 'loop-input', /loop-input: test inference on 3 images .*stopped after the time budget of 4000 ms/],
+      [sized, 'huge-output', /output features \(70000000 values, dims \[70000000\]\): an output over the bound of 67108864 values \(MODEL_LIMITS\.maxOutputValues\)/],
+      [sized, 'memory-hog', /memory-hog: test inference on 3 images .*stopped at the memory budget of 1024 MiB \(SYNTH_MODEL_MEMORY_MB\)/],
+    ];
+    for (const [guarded, name, message] of cases) {
+      let answered = false;
+      const upload = call(guarded, '/v1/classifiers', { body: hostileUpload(name) }).finally(() => { answered = true; });
+      await new Promise((r) => setTimeout(r, 500)); // the check is under way in its runner
+      const health = await call(guarded, '/v1/health');
+      t.is(health.status, 200, `${name}: /v1/health answers`);
+      if (name.startsWith('loop')) t.false(answered, `${name}: /v1/health answered while the hostile run was still in progress`);
+      const a = await upload;
+      isError(t, a, 400);
+      t.regex(a.json.error.message, message, name);
+      t.false(a.json.error.message.includes(guarded.dataDir), `no server paths: ${a.json.error.message}`);
+    }
+    t.deepEqual(await storedDirs(timed), [], 'nothing stored, no staging folder left');
+    t.deepEqual(await storedDirs(sized), [], 'nothing stored, no staging folder left');
+    const good = await call(timed, '/v1/classifiers', { body: UPLOAD });
+    t.is(good.status, 201, 'a sane classifier still uploads after the hostile ones');
+  } finally {
+    await timed.shutdown();
+    await sized.shutdown();
+  }
+});
+
+test('a manifest image over MODEL_LIMITS.maxImageSide is a 400 naming the field, not a 500', async (t) => {
+  for (const side of [8000, 100_000]) {
+    const a = await call(server, '/v1/classifiers', { body: { ...UPLOAD, manifest: { ...manifest, image: { width: side, height: side, channels: 3 } } } });
+    isError(t, a, 400);
+    t.is(a.json.error.details.issues[0].path, 'manifest.image.width');
+    t.regex(a.json.error.message, new RegExp(`manifest\\.image\\.width: expected .*2048, got ${side}`));
+  }
+});
