@@ -139,6 +139,8 @@ export interface AxisOptions {
   only?: readonly string[];
   /** Numeric factors binned whatever their count of values (those drawn from continuous distributions). */
   binned?: ReadonlySet<string>;
+  /** Level order of listed factors (a spec's values, in its order); values not listed follow, sorted. */
+  levelOrder?: Readonly<Record<string, readonly FactorValue[]>>;
 }
 
 /**
@@ -166,15 +168,17 @@ export function factorAxes(samples: readonly ScoredSample[], order: readonly str
   });
   const axes: FactorAxis[] = [];
   for (const factor of names) {
-    const distinct = [...values.get(factor)!.values()].sort(compareValues);
+    const listed = opts.levelOrder?.[factor];
+    const rank = (v: FactorValue) => { const i = listed ? listed.indexOf(v) : -1; return i < 0 ? Infinity : i; };
+    const distinct = [...values.get(factor)!.values()].sort((a, b) => (rank(a) - rank(b)) || compareValues(a, b));
     if (distinct.length < 2) continue;
     const numeric = distinct.every((v) => typeof v === 'number');
     if (!numeric || (distinct.length <= maxLevels && !opts.binned?.has(factor))) {
       axes.push({ factor, kind: 'values', levels: distinct, edges: null });
       continue;
     }
-    const lo = distinct[0] as number;
-    const hi = distinct[distinct.length - 1] as number;
+    const lo = Math.min(...(distinct as number[]));
+    const hi = Math.max(...(distinct as number[]));
     const n = Math.min(bins, distinct.length);
     const edges = Array.from({ length: n + 1 }, (_, i) => (i === n ? hi : lo + ((hi - lo) * i) / n));
     const levels = Array.from({ length: n }, (_, i) => `[${formatEdge(edges[i])}, ${formatEdge(edges[i + 1])}${i === n - 1 ? ']' : ')'}`);

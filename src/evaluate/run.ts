@@ -23,7 +23,7 @@ import { renderSample } from '../render/render-sample.js';
 import { encodeImage } from '../pipeline/encode.js';
 import type { Classifier } from '../diffusion/classifier.js';
 import { resizeToRgb } from '../feedback/strategy.js';
-import { aggregate, round6, type ScoredSample } from './metrics.js';
+import { aggregate, round6, type AxisOptions, type ScoredSample } from './metrics.js';
 import { mappingView, resolveClassMapping, scoreLogits, type ClassMapping, type TopEntry } from './scoring.js';
 import { REPORT_FORMAT, csvTables, markdownReport, plotFiles, type Report, type SearchSummary } from './report.js';
 import { accuracyPlotSvg, heatMapSvg, svgToPng } from './plots.js';
@@ -125,12 +125,17 @@ export function specClassesOf(spec: Spec): string[] {
 
 /**
  * The factors a spec's tables show: those it lists (besides class), in canonical order; the numeric
- * ones drawn from continuous distributions (uniform, normal) are binned.
+ * ones drawn from continuous distributions (uniform, normal) are binned; listed values keep the spec's order.
  */
-export function tableAxesOf(spec: Pick<Spec, 'factors'>): { only: string[]; binned: Set<string> } {
+export function tableAxesOf(spec: Pick<Spec, 'factors'>): { only: string[]; binned: Set<string>; levelOrder: Record<string, FactorValue[]> } {
   const only = FACTOR_NAMES.filter((n) => n !== 'class' && spec.factors[n] !== undefined);
   const binned = new Set(only.filter((n) => { const d = spec.factors[n]; return 'uniform' in d || 'normal' in d; }));
-  return { only, binned };
+  const levelOrder: Record<string, FactorValue[]> = {};
+  for (const n of only) {
+    const listed = gridValues(spec.factors[n]);
+    if (listed) levelOrder[n] = listed;
+  }
+  return { only, binned, levelOrder };
 }
 
 /** One sample ready for the classifier. */
@@ -270,7 +275,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   let classes: string[];
   let count: number;
   let source: Record<string, unknown>;
-  let axes: { only?: string[]; binned?: Set<string> } = {};
+  let axes: AxisOptions = {};
   let exported: Awaited<ReturnType<typeof readExportFolder>> | null = null;
   if (input.kind === 'spec') {
     const { spec } = input.plan;

@@ -73,6 +73,9 @@ test('numeric factors with many values are binned; constant factors are left out
   const binned = factorAxes(samples, [], { only: ['yaw'], binned: new Set(['yaw']), bins: 2 });
   t.deepEqual(binned.map((a) => [a.factor, a.kind, a.levels]), [['yaw', 'bins', ['[0, 2)', '[2, 4]']]], 'a continuous factor is binned however few its values');
   t.deepEqual(factorAxes(samples, [], { only: ['environment'] }), [], 'only the factors asked');
+  const envs = ['studio', 'meadow', 'night'].map((e, i): ScoredSample => ({ index: i, trueClass: 'a', factors: { environment: e }, top1: 0, correct: true, confidence: 1, loss: 0 }));
+  t.deepEqual(factorAxes(envs)[0].levels, ['meadow', 'night', 'studio'], 'sorted by default');
+  t.deepEqual(factorAxes(envs, [], { levelOrder: { environment: ['studio', 'night'] } })[0].levels, ['studio', 'night', 'meadow'], 'the spec\'s order, others after');
 });
 
 test('sweep consistency: share of sweeps whose prediction stays the canonical one', (t) => {
