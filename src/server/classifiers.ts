@@ -52,9 +52,19 @@ const UPLOAD_DIR_PREFIX = '.upload-';
 /** Paths in an InputError from a check in `dir` rewritten to what the client sent (no server paths). */
 function clientPaths(err: InputError, dir: string): InputError {
   const onnx = join(dir, 'model.onnx');
+  const forward = join(dir, 'forward.onnx');
   const swap = (text: string) => text.replace(/^model file\b/, 'model').split(JSON.stringify(onnx)).join('the uploaded file')
-    .split(join(dir, 'model.json')).join('manifest').split(onnx).join('model').split(dir).join('upload');
-  return new InputError(err.issues.map((i): InputIssue => ({ path: swap(i.path), expected: swap(i.expected), received: swap(i.received), message: swap(i.message) })));
+    .split(JSON.stringify(forward)).join('the uploaded file').split(join(dir, 'model.json')).join('manifest')
+    .split(onnx).join('model').split(forward).join('forward').split(dir).join('upload');
+  return new InputError(err.issues.map((i): InputIssue => {
+    // A problem of the forward-only graph is the body's `forward`, whatever path the loader gave it.
+    const ofForward = [i.path, i.received, i.message].some((t) => t.includes(forward) || /\(forwardFile\)|: forwardFile\b/.test(t));
+    if (!ofForward) return { path: swap(i.path), expected: swap(i.expected), received: swap(i.received), message: swap(i.message) };
+    const detail = i.path.replace(/^.*\(forwardFile\)(: )?|^.*: forwardFile$|^model( file)?$/, '');
+    const path = detail ? `forward: ${detail}` : 'forward';
+    const rest = i.message.startsWith(i.path) ? i.message.slice(i.path.length) : `: ${i.message}`;
+    return { path: 'forward', expected: swap(i.expected), received: swap(i.received), message: `${path}${swap(rest)}` };
+  }));
 }
 
 /** `manifest: a.b` (parseManifest's `where: path`) as the body path `manifest.a.b`. */

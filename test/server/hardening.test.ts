@@ -227,3 +227,18 @@ test('a dataset job failed by a transient resource error (EMFILE) is retried and
     await broken.shutdown();
   }
 });
+
+test('an invalid forward graph of a classifier upload is reported under `forward`', async (t) => {
+  const dir = new URL('../../models/synth-classifier-32-guide/', import.meta.url);
+  const manifest = JSON.parse(await readFile(new URL('model.json', dir), 'utf8'));
+  const model = (await readFile(new URL('model.onnx', dir))).toString('base64');
+  const garbage = await call(server, '/v1/classifiers', { body: { manifest, model, forward: Buffer.from('not an onnx file').toString('base64') } });
+  isError(t, garbage, 400, 'invalid_request');
+  t.deepEqual(garbage.json.error.details.issues.map((i: Json) => i.path), ['forward']);
+  t.regex(garbage.json.error.message, /^forward: expected an ONNX model onnxruntime can load, got the uploaded file/);
+  const full = await call(server, '/v1/classifiers', { body: { manifest, model, forward: model } });
+  isError(t, full, 400, 'invalid_request');
+  t.deepEqual(full.json.error.details.issues.map((i: Json) => i.path), ['forward', 'forward']);
+  t.regex(full.json.error.message, /^forward: input names: expected \[image\]/);
+  t.false(/upload|classifiers\//.test(full.bytes.toString()), 'no server path in the answer');
+});
