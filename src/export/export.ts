@@ -177,7 +177,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
         await tarShards?.journaled(index);
       },
     });
-    for await (const _ of samples); // eslint-disable-line @typescript-eslint/no-unused-vars
+    for await (const _ of samples); // the work is done in `finish`; this drives the pipeline
   } finally {
     journal.close();
   }
