@@ -304,7 +304,12 @@ export function footprintRadius(scale: number, tilted = false): number {
   return (tilted ? Math.sqrt(3) / 2 : Math.SQRT1_2) * scale;
 }
 
-function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: Record<string, FactorValue>, layoutAttempt = 0): SceneDescription {
+/**
+ * Draw sample `index` (attempt `attempt`): its factor values, then the layout. `accept` sees the values
+ * before the layout is drawn and can reject them (null): a split rejects most draws of a narrow one.
+ */
+function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: Record<string, FactorValue>, layoutAttempt = 0,
+  accept?: (objects: readonly ObjectDescription[], factors: Readonly<Record<string, FactorValue>>) => boolean): SceneDescription | null {
   const { spec, catalog } = plan;
   const tag = attempt === 0 ? '' : `@${attempt}`;
   const draw = (def: FactorDef, purpose: string, className: string): FactorValue | null => {
@@ -341,6 +346,13 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
       metalness: values.metalness === null ? null : Number(values.metalness),
     });
   }
+  const first = objects[0];
+  const factors: Record<string, FactorValue> = {};
+  for (const def of FACTORS) {
+    const v = def.perObject ? (first as unknown as Record<string, FactorValue | null>)[def.name] : scene[def.name];
+    if (v !== null && v !== undefined) factors[def.name] = v;
+  }
+  if (accept && !accept(objects, factors)) return null;
   const radius = (o: ObjectDescription) => footprintRadius(o.scale, o.pitch !== 0 || o.roll !== 0);
   const layoutTag = layoutAttempt === 0 ? '' : `#${layoutAttempt}`;
   const positions = placeObjects(objects.map(radius), rngFor(spec.seed, index, `layout${tag}${layoutTag}`));
@@ -350,12 +362,6 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
   const extent = Math.max(...objects.map((o) => Math.hypot(o.position[0], o.position[2]) + radius(o)));
   const frame = Math.max(1, extent / 1.1);
   const height = Math.max(...objects.map((o) => o.scale));
-  const first = objects[0];
-  const factors: Record<string, FactorValue> = {};
-  for (const def of FACTORS) {
-    const v = def.perObject ? (first as unknown as Record<string, FactorValue | null>)[def.name] : scene[def.name];
-    if (v !== null && v !== undefined) factors[def.name] = v;
-  }
   return {
     id: sampleId(index), index, seed: spec.seed, resolution: [...spec.resolution],
     environment: String(scene.environment),
@@ -372,10 +378,10 @@ function drawScene(plan: SamplingPlan, index: number, attempt: number, forced: R
   };
 }
 
-function inSplit(plan: SamplingPlan, desc: SceneDescription): boolean {
+function inSplit(plan: SamplingPlan, objects: readonly ObjectDescription[], factors: Readonly<Record<string, FactorValue>>): boolean {
   const { spec } = plan;
   if (spec.holdout.length === 0) return true;
-  const objectValues = desc.objects.map((o) => ({ ...desc.factors, ...(o as unknown as Record<string, FactorValue>) }));
+  const objectValues = objects.map((o) => ({ ...factors, ...(o as unknown as Record<string, FactorValue>) }));
   const held = spec.holdout.some((combo) => objectValues.some((v) => matchesCombo(v, combo)));
   return held === (spec.split === 'holdout');
 }
@@ -391,11 +397,11 @@ export function describeSample(plan: SamplingPlan, index: number, layoutAttempt 
   if (plan.axes) {
     const cellIndex = index % plan.gridCells;
     const cell = gridCell(plan.axes, plan.cells ? plan.cells[cellIndex] : cellIndex);
-    return drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt);
+    return drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt)!;
   }
   if (plan.sweep) {
     const cell = plan.sweep[index % plan.sweep.length];
-    const desc = drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt);
+    const desc = drawScene(plan, index, 0, fixed ? { ...cell, ...fixed } : cell, layoutAttempt)!;
     desc.factors[SWEEP_FACTOR] = cell[SWEEP_FACTOR];
     return desc;
   }
@@ -405,8 +411,8 @@ export function describeSample(plan: SamplingPlan, index: number, layoutAttempt 
       const combo = rngFor(spec.seed, index, `holdout${attempt}`).pick(spec.holdout);
       forced = { ...forced, ...Object.fromEntries(Object.entries(combo).filter(([, v]) => !Array.isArray(v))) as Record<string, FactorValue> };
     }
-    const desc = drawScene(plan, index, attempt, forced, layoutAttempt);
-    if (inSplit(plan, desc)) return desc;
+    const desc = drawScene(plan, index, attempt, forced, layoutAttempt, (objects, factors) => inSplit(plan, objects, factors));
+    if (desc) return desc;
   }
   throw new InputError(inputError('holdout', `a ${spec.split} split that random sampling can reach`, spec.holdout,
     `no sample found in ${MAX_SPLIT_ATTEMPTS} attempts at index ${index}`).issues);

@@ -56,8 +56,8 @@ export function defaultMinVisiblePixels([w, h]: readonly [number, number]): numb
 export const PLAN_LIMITS = {
   /** Most listed values in one factor's `values` or `choice`. */
   maxValuesPerFactor: 10_000,
-  /** Most holdout combinations. */
-  maxHoldoutCombos: 1_000,
+  /** Most holdout combinations (random sampling checks each against each object, up to 1,000 draws per sample). */
+  maxHoldoutCombos: 100,
   /** Most cells of a sweep (classes x assets x (1 + the further values of each listed factor)). */
   maxSweepCells: 100_000,
   /** Most cells of a grid (unfiltered grids are never listed: a cell is computed from its index). */
@@ -102,6 +102,9 @@ export function classLabels(classes: readonly string[]): ReadonlyMap<string, num
   }
   return map;
 }
+
+/** Name of the file every export writes with its class names in label order. */
+export const CLASSES_FILE = 'classes.txt';
 
 /** classes.txt of an export: the class names in label order, one a line (line i is label i). */
 export function classesText(classes: readonly string[]): string {
