@@ -14,6 +14,9 @@
  *   the intended class), the n hardest kept.
  * - `guided`: each sample's class drawn from the class mixture above, its image made by the diffusion
  *   sampler with classifier-feedback guidance from the session's classifier (see guided.ts).
+ *
+ * Why the default strategy is `uniform` and why ε, τ and the hardness map's defaults have their
+ * values: docs/feedback-defaults.md.
  */
 import type { Rng } from '../core/random.js';
 import type { Binning } from './bins.js';
