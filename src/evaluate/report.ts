@@ -30,6 +30,8 @@ export interface SearchSummary {
   method: string;
   /** Per class, the worst setting found (highest loss). */
   worst: SearchFinding[];
+  /** The factors the spec lists (report.md shows these of each finding; report.json has them all). */
+  listed: string[];
 }
 
 /** report.json. */
@@ -140,7 +142,7 @@ export function markdownReport(report: Report): string {
     lines.push('## Worst-case search', '',
       `${s.method}, ${s.renders} renders of a budget of ${s.budget}, over ${s.factors.map((f) => `${f.name} [${f.range[0]}, ${f.range[1]}]`).join(', ')}.`, '',
       '| class | loss (after random search) | predicted | settings | image |', '| --- | ---: | --- | --- | --- |',
-      ...s.worst.map((w) => `| ${w.class} | ${w.loss.toFixed(3)} (${w.randomLoss.toFixed(3)}) | ${w.predicted ?? '(no class)'} (${pct(w.confidence)}) | ${cellText(w.factors)} | ![](${w.image}) |`), '');
+      ...s.worst.map((w) => `| ${w.class} | ${w.loss.toFixed(3)} (${w.randomLoss.toFixed(3)}) | ${w.predicted ?? '(no class)'} (${pct(w.confidence)}) | ${cellText(Object.fromEntries(s.listed.filter((k) => k in w.factors).map((k) => [k, w.factors[k]])))} | ![](${w.image}) |`), '');
   }
   lines.push('Files: `predictions.jsonl` (one line per sample), `report.json`, `tables/*.csv`, `plots/*.png`.', '');
   return lines.join('\n');

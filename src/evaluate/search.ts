@@ -122,7 +122,7 @@ export function worstCaseSearch(opts: { plan: SamplingPlan; renderer: SceneRende
         rendered.forEach((r, k) => {
           const s = scores[k];
           const { class: _c, ...factors } = r.factors;
-          for (const f of space) factors[f.name] = round6(Number(factors[f.name]));
+          for (const [k, v] of Object.entries(factors)) if (typeof v === 'number') factors[k] = round6(v);
           found.push({ x: r.x, index: r.index, loss: s.loss, frame: r.frame, finding: { class: cls, factors, loss: s.loss, correct: s.correct, predicted: s.predicted, confidence: s.confidence } });
         });
         renders += rendered.length;
@@ -149,6 +149,7 @@ export function worstCaseSearch(opts: { plan: SamplingPlan; renderer: SceneRende
       summary: {
         budget, renders, method: `random search (${nRandom} renders a class) then the cross-entropy method (rounds of up to ${SEARCH_DEFAULTS.population})`,
         factors: space.map((f) => ({ name: f.name, range: f.range })), worst,
+        listed: FACTOR_NAMES.filter((n) => n !== 'class' && plan.spec.factors[n] !== undefined),
       },
       files,
     };
