@@ -57,5 +57,9 @@ process.on('message', (msg: RunnerRequest) => {
 process.on('disconnect', () => process.exit(0));
 // This process exists to run a model: load onnxruntime before saying ready, so that opening the
 // model (under its time budget) costs only the model.
-await import('onnxruntime-node');
-process.send?.({ op: 'ready', id: 0 } satisfies RunnerReply);
+try {
+  await import('onnxruntime-node');
+  process.send?.({ op: 'ready', id: 0 } satisfies RunnerReply);
+} catch (err) {
+  process.send?.({ op: 'error', id: 0, error: { name: 'Error', message: `cannot load onnxruntime-node: ${String((err as Error)?.message ?? err)}` } } satisfies RunnerReply, () => process.exit(1));
+}

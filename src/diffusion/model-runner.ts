@@ -149,7 +149,7 @@ class RunnerProcess {
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.once('exit', (code, signal) => {
-      const reason = this.dead ?? new ModelRunError(`${this.what}: the model runner process exited (${signal ?? `code ${code}`}) during a run${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(0, 500)}` : ''}`);
+      const reason = this.dead ?? new ModelRunError(`${this.what}: the model runner process exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(0, 500)}` : ''}`);
       this.dead = reason;
       const f = this.inFlight;
       this.inFlight = null;
@@ -160,7 +160,11 @@ class RunnerProcess {
       this.inFlight?.reject(this.dead);
       this.inFlight = null;
     });
-    this.ready = this.send(null, START_TIMEOUT_MS, null).then(() => undefined);
+    this.ready = this.send(null, START_TIMEOUT_MS, null).then((reply) => {
+      if (reply.op === 'error') throw new ModelRunError(`${this.what}: the model runner process could not start: ${reply.error.message}`);
+    }, (err: Error) => {
+      throw err instanceof ModelBudgetError ? new ModelRunError(`${this.what}: the model runner process did not start within ${START_TIMEOUT_MS} ms`) : err;
+    });
   }
 
   /** True once killed or exited. */
