@@ -100,7 +100,7 @@ async function prepareOut(out: string, overwrite: boolean): Promise<void> {
   if (await isNonEmptyDir(out)) {
     if (!overwrite) throw new OutputError(`${out} is not empty: pass --overwrite to replace a generated dataset there`);
     if (!await exists(join(out, 'manifest.json')) && !await exists(join(out, 'metadata.jsonl'))) {
-      throw new OutputError(`${out} does not hold a synth dataset (no manifest.json or metadata.jsonl); refusing to overwrite it`);
+      throw new OutputError(`${out} does not hold a synth dataset (no manifest.json or metadata.jsonl); refusing to delete it`);
     }
     for (const entry of await readdir(out)) await rm(join(out, entry), { recursive: true, force: true });
   }

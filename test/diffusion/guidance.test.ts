@@ -46,7 +46,7 @@ test('guided steps spread evenly away from the ends; resampling is proportional 
   t.is(pickCandidate([0, 0], 1, 0.75), 1, 'equal weights: by the uniform');
 });
 
-test('resolveGuidance: defaults per mode, and bad options name the flag', async (t) => {
+test('resolveGuidance: defaults per mode, and bad options name the option path', async (t) => {
   const { manifest } = await loadDenoiser(TINY);
   const ddim = resolveSettings(manifest, { scheduler: 'ddim', steps: 30, eta: 1 });
   t.deepEqual(resolveGuidance({ criterion: 'entropy' }, ddim), { criterion: 'entropy', mode: 'gradient', scale: 0.03, steps: [4, 9, 13, 17, 21, 26], candidates: 1 });
@@ -58,7 +58,7 @@ test('resolveGuidance: defaults per mode, and bad options name the flag', async 
   t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd' }, det), { instanceOf: InputError, message: /^scheduler: expected ddpm, or ddim with eta > 0 .*got "?dpmpp2m/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'particles' }, { ...ddim, eta: 0 }), { instanceOf: InputError, message: /got "?ddim with eta 0/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'svdd', candidates: 1 }, ddim), { instanceOf: InputError, message: /^guidance\.candidates: expected an integer in \[2, 64\]/ });
-  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'particles', candidates: 100 }, ddim), { instanceOf: InputError, message: /--particles/ });
+  t.throws(() => resolveGuidance({ criterion: 'entropy', mode: 'particles', candidates: 100 }, ddim), { instanceOf: InputError, message: /^guidance\.candidates: expected an integer in \[2, 64\] \(particles\)/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', scale: 0 }, ddim), { instanceOf: InputError, message: /^guidance\.scale: expected a step size > 0/ });
   t.throws(() => resolveGuidance({ criterion: 'entropy', steps: [30] }, ddim), { instanceOf: InputError, message: /^guidance\.steps: expected step indices in \[0, 29\], got 30/ });
   t.throws(() => resolveGuidance({ criterion: 'fun' as Criterion }, ddim), { instanceOf: InputError, message: /^guidance\.criterion: expected one of entropy, loss, margin/ });

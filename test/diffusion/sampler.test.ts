@@ -88,7 +88,7 @@ test('bad settings and classes are InputErrors naming the option', async (t) => 
   const { sampler } = spySession(manifest);
   t.throws(() => resolveSettings(manifest, { steps: 0 }), { instanceOf: InputError, message: /^steps: expected an integer in \[1, 1000\]/ });
   t.throws(() => resolveSettings(manifest, { steps: 1001 }), { instanceOf: InputError, message: /got 1001/ });
-  t.throws(() => resolveSettings(manifest, { cfg: -1 }), { instanceOf: InputError, message: /--cfg/ });
+  t.throws(() => resolveSettings(manifest, { cfg: -1 }), { instanceOf: InputError, message: /^cfg: expected a guidance weight/ });
   t.throws(() => resolveSettings(manifest, { scheduler: 'dpmpp2m', eta: 0.5 }), { instanceOf: InputError, message: /^eta: expected 0 with scheduler dpmpp2m/ });
   t.throws(() => resolveSettings({ ...manifest, nullClass: null }, { cfg: 3 }), { instanceOf: InputError, message: /has no null class/ });
   t.notThrows(() => resolveSettings({ ...manifest, nullClass: null }, { cfg: 1 }), 'w = 1 needs no null class');
