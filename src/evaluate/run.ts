@@ -9,7 +9,7 @@
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import sharp, { type OutputInfo } from 'sharp';
+import sharp from 'sharp';
 import { OutputError, inputError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { inOrder } from '../core/ordered.js';
@@ -21,6 +21,7 @@ import type { SceneRenderer } from '../render/renderer.js';
 import { samplesInFlight } from '../render/pool.js';
 import { renderSample } from '../render/render-sample.js';
 import { encodeImage } from '../pipeline/encode.js';
+import { decodeNpy } from '../pipeline/npy.js';
 import type { Classifier } from '../diffusion/classifier.js';
 import { resizeToRgb } from '../feedback/strategy.js';
 import { aggregate, round6, type AxisOptions, type ScoredSample } from './metrics.js';
@@ -229,6 +230,22 @@ async function removeStaleStaging(out: string): Promise<void> {
   }
 }
 
+/** An image file as RGBA8: PNG, JPEG or WebP through sharp, a uint8 [H, W, 3] .npy (spec format raw) directly. */
+async function readImageRgba(path: string): Promise<{ rgba: Uint8Array; info: { width: number; height: number } }> {
+  if (path.endsWith('.npy')) {
+    const npy = decodeNpy(await readFile(path));
+    if (npy.dtype !== 'uint8' || npy.shape.length !== 3 || npy.shape[2] !== 3) throw new Error(`expected a uint8 [H, W, 3] array, got ${npy.dtype} [${npy.shape.join(', ')}]`);
+    const [height, width] = npy.shape;
+    const rgba = new Uint8Array(width * height * 4);
+    for (let p = 0; p < width * height; p++) {
+      rgba[p * 4] = npy.data[p * 3]; rgba[p * 4 + 1] = npy.data[p * 3 + 1]; rgba[p * 4 + 2] = npy.data[p * 3 + 2]; rgba[p * 4 + 3] = 255;
+    }
+    return { rgba, info: { width, height } };
+  }
+  const { data, info } = await sharp(path).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info };
+}
+
 /** The classifier's pixels for a frame: RGB at the model's input size. */
 function toModelPixels(classifier: Classifier, rgba: Uint8Array, width: number, height: number): Uint8Array {
   const { width: w, height: h } = classifier.manifest.image;
@@ -320,14 +337,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       : (async function* () {
         const dir = input.dir;
         yield* inOrder(exported!.lines, 4, async (line): Promise<Item> => {
-          const path = join(dir, line.file);
-          let decoded: { data: Buffer; info: OutputInfo };
+          let decoded: { rgba: Uint8Array; info: { width: number; height: number } };
           try {
-            decoded = await sharp(path).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+            decoded = await readImageRgba(join(dir, line.file));
           } catch (err) {
-            throw inputError(`export: ${line.file}`, 'a readable image', line.file, (err as Error).message.split('\n')[0]);
+            throw inputError(`export: ${line.file}`, 'a readable image (PNG, JPEG, WebP, or uint8 [H, W, 3] .npy)', line.file, (err as Error).message.split('\n')[0]);
           }
-          const rgba = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength);
+          const { rgba } = decoded;
           const item: Item = { id: line.id, index: line.index, trueClass: line.class, factors: tableFactors(line.factors), rgb: toModelPixels(classifier, rgba, decoded.info.width, decoded.info.height) };
           if (opts.saveImages) item.image = { path: `images/${line.class}/${line.id}.png`, bytes: await encodeImage(rgba, decoded.info.width, decoded.info.height, 'png') };
           return item;

@@ -94,9 +94,36 @@ test.serial('an export folder evaluates like the spec it came from; saveImages w
   const fromSpec = await evaluate({ input: { kind: 'spec', plan: planSampling(spec, catalog), renderer }, classifier: model.classifier, out: join(root, 's'), saveImages: true });
   const strip = (r: typeof fromSpec.report) => ({ ...r, source: null });
   t.deepEqual(strip(fromExport.report), strip(fromSpec.report), 'the same predictions from the exported PNGs');
+  const rawSpec = parseSpec({ ...SPEC, format: 'raw' }, catalog);
+  await exportDataset({ spec: rawSpec, catalog, renderer, out: join(root, 'export-raw'), formats: ['imagefolder'] });
+  const fromRaw = await evaluate({ input: { kind: 'export', dir: join(root, 'export-raw') }, classifier: model.classifier, out: join(root, 'r') });
+  t.deepEqual(strip(fromRaw.report), strip(fromSpec.report), 'the same predictions from .npy arrays');
   const line = JSON.parse((await readFile(join(root, 's', 'predictions.jsonl'), 'utf8')).split('\n')[0]);
   t.regex(line.image, /^images\/(cube|torus)\/\d+\.png$/);
   t.true(existsSync(join(root, 's', line.image)), 'the image is there');
+});
+
+test.serial('a sweep spec: consistency per swept factor, from the predictions', async (t) => {
+  const spec = parseSpec({ ...SPEC, mode: 'sweep', factors: { yaw: { values: [0, 90, 180] }, environment: { values: ['studio', 'night'] }, 'camera.distance': { const: 2.3 } } }, catalog);
+  const plan = planSampling(spec, catalog);
+  t.is(plan.count, 8, 'per class: canonical, two yaws, one environment');
+  const root = await tempDir();
+  const r = await evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'sweep') });
+  const lines = (await readFile(join(root, 'sweep', 'predictions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  // by hand from the lines: each class's canonical sample opens its sweeps
+  const expected: Record<string, [number, number]> = {};
+  let canonical: string | null = null;
+  const groups: Record<string, boolean>[] = [];
+  for (const l of lines) {
+    if (l.factors.sweep === 'canonical') { canonical = l.top[0].label; groups.push({}); continue; }
+    const g = groups[groups.length - 1];
+    g[l.factors.sweep] = (g[l.factors.sweep] ?? true) && l.top[0].label === canonical;
+  }
+  for (const g of groups) for (const [f, same] of Object.entries(g)) { expected[f] ??= [0, 0]; expected[f][0] += same ? 1 : 0; expected[f][1]++; }
+  t.deepEqual(r.report.consistency.map((c) => [c.factor, c.consistent, c.sweeps]), Object.entries(expected).map(([f, [k, n]]) => [f, k, n]));
+  t.deepEqual(r.report.consistency.map((c) => c.factor), ['yaw', 'environment']);
+  t.true((await readFile(join(root, 'sweep', 'tables', 'consistency.csv'), 'utf8')).startsWith('factor,sweeps,consistent,share'));
+  t.false(r.report.factors.some((f) => f.factor === 'sweep'), 'the sweep marker is no table');
 });
 
 test.serial('bad input: nothing is written', async (t) => {
