@@ -26,7 +26,8 @@ import { parseSpec } from '../spec/schema.js';
 import { planSampling } from '../spec/sample.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { exportDataset, type WriterFormat } from '../export/export.js';
-import { HttpError } from './errors.js';
+import { HttpError, modelFailed } from './errors.js';
+import { ModelRunError } from '../diffusion/model-limits.js';
 import { JOB_ID_RE } from './paths.js';
 import type { Logger } from './logger.js';
 import type { JOB_KINDS, JOB_STATES } from './schemas.js';
@@ -381,7 +382,9 @@ export class JobManager {
       job.progress = { ...job.progress, done: result.count, total: result.count, etaSeconds: 0 };
       this.finish(job, 'done', null);
       logger.info(`jobs: ${job.id} done: ${result.summary}`);
-    } catch (err) {
+    } catch (caught) {
+      // a model over its budget fails the job for good, naming the budget (batch jobs' classifiers too)
+      const err = caught instanceof ModelRunError ? modelFailed(caught) : caught;
       // Stopped by cancel or shutdown: whatever the work threw on the way out (an AbortError, or the
       // abort's reason from a throwIfAborted) is the stop, not a failure.
       if (signal.aborted) {
