@@ -1,15 +1,18 @@
 /**
  * Render benchmark: images/s render-only and end-to-end (render + encode + write) at several
- * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run.
+ * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run; with --scaling, a row per
+ * renderer-thread count (render-only and end to end) and per writer-thread count (end to end, PNG and
+ * raw) at 224² one object.
  * Usage: npm run bench:render [-- --quick] [-- --sizes 64,224] [-- --long 10000] [-- --skip-table] [-- --workers auto|N]
+ *   [-- --scaling] [-- --max-workers N] [-- --max-writers N] [-- --scaling-images N]
  * Renders as `synth export` does: `--workers auto` (the default) picks the renderer threads the CLI
  * picks for a long job (render/pool.ts), and every loop keeps two samples per renderer in flight.
  */
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
-import { createRenderers, samplesInFlight } from '../src/render/pool.js';
+import { autoWorkers, createRenderers, samplesInFlight, MAX_WORKERS } from '../src/render/pool.js';
 import { rasterThreads } from '../src/render/gpu.js';
 import { workersOption } from '../src/cli/args.js';
 import type { FrameOptions } from '../src/render/renderer.js';
@@ -17,6 +20,7 @@ import type { SamplingPlan } from '../src/spec/sample.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
 import { exportDataset } from '../src/export/export.js';
+import { WriterPool, writerThreads, MAX_WRITER_THREADS } from '../src/pipeline/writer-pool.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,6 +38,20 @@ if (sizesAsked && (sizesAsked.length === 0 || sizesAsked.some((v) => !Number.isI
   process.exit(2);
 }
 const sizes = skipTable ? [] : sizesAsked ?? (quick ? [64, 224] : [64, 128, 224, 512]);
+const scaling = args.includes('--scaling');
+const intArg = (name: string, fallback: number, max: number) => {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const v = Number(args[at + 1]);
+  if (!Number.isInteger(v) || v < 1 || v > max) {
+    console.error(`${name}: expected an integer from 1 to ${max}, got ${JSON.stringify(args[at + 1] ?? '')}`);
+    process.exit(2);
+  }
+  return v;
+};
+const maxWorkers = intArg('--max-workers', autoWorkers(Infinity), MAX_WORKERS);
+const maxWriters = intArg('--max-writers', Math.min(8, availableParallelism()), MAX_WRITER_THREADS);
+const scalingImages = intArg('--scaling-images', quick ? 120 : 400, 100_000);
 // llvmpipe's rasteriser threads are set once per process, for the largest frame asked (as `synth export`
 // sets them for its spec's resolution): with 512 in the table every row gets four (llvmpipeThreads).
 const largest = Math.max(224, ...sizes); // the demo and all-labels rows are 224x224; --long renders 224x224
@@ -152,6 +170,63 @@ if (!skipTable) {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
+}
+
+if (scaling) {
+  // Rows per renderer-thread count (each its own pool, warmed on the samples it then renders) and per
+  // writer-thread count (the renderer above, a pool of writers of that size), 224x224 one object.
+  const n = scalingImages;
+  const spec = specFor(224, 1, n);
+  const plan = planSampling(spec, catalog);
+  const scalingRows: string[][] = [];
+  const exportRate = async (r: typeof renderer, writers: WriterPool, format: 'png' | 'raw' = 'png') => {
+    const dir = await mkdtemp(join(tmpdir(), 'synth-bench-'));
+    try {
+      const e = await exportDataset({ spec: format === 'png' ? spec : parseSpec({ ...spec, format }, catalog), catalog, renderer: r, out: join(dir, 'out'), writers, onProgress: sampleRss });
+      return e.count / e.seconds;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const counts = [...new Set([1, 2, 4, 8].filter((k) => k <= maxWorkers).concat(maxWorkers))].sort((a, b) => a - b);
+  for (const k of counts) {
+    const r = k === workers ? renderer : await createRenderers(library, { workers: k, framePixels: 224 * 224 });
+    const writers = new WriterPool({ threads: writerThreads(k) });
+    const inFlight = samplesInFlight(r);
+    const range = async (from: number, to: number) => {
+      const q: Promise<unknown>[] = [];
+      for (let i = from; i < to; i++) {
+        q.push(r.render(describeSample(plan, i)));
+        if (q.length >= inFlight) await q.shift();
+      }
+      await Promise.all(q);
+    };
+    await range(0, n); // warm-up: these very samples
+    const t0 = performance.now();
+    await range(0, n);
+    const ro = n / ((performance.now() - t0) / 1000);
+    const e2e = await exportRate(r, writers);
+    scalingRows.push([`renderer threads ${k}`, String(writers.size), String(n), ro.toFixed(1), e2e.toFixed(1), '']);
+    process.stderr.write(`  ${scalingRows.at(-1)!.join('  ')}\n`);
+    await writers.close();
+    if (r !== renderer) await r.dispose();
+  }
+  const writerCounts = [...new Set([1, 2, 4, 8, 16].filter((w) => w <= maxWriters).concat(maxWriters))].sort((a, b) => a - b);
+  for (const w of writerCounts) {
+    const writers = new WriterPool({ threads: w });
+    const png = await exportRate(renderer, writers);
+    const raw = await exportRate(renderer, writers, 'raw');
+    scalingRows.push([`writer threads ${w}`, String(w), String(n), '', png.toFixed(1), raw.toFixed(1)]);
+    process.stderr.write(`  ${scalingRows.at(-1)!.join('  ')}\n`);
+    await writers.close();
+  }
+  const header = ['224x224, 1 object', 'writer threads', 'images', 'render-only img/s', 'end-to-end PNG img/s', 'end-to-end raw img/s'];
+  const widths = header.map((h, i) => Math.max(h.length, ...scalingRows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\nscaling on ${availableParallelism()} cores, backend ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}); writer rows use ${workers} renderer thread(s); llvmpipe rasteriser threads: ${rasterThreads() ?? 'n/a'} (set once per process)`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of scalingRows) console.log(line(r));
 }
 
 if (longRun > 0) {
