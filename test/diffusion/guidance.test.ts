@@ -158,8 +158,8 @@ test('classifiers: a test inference on load names wrong sizes and NaNs; gradient
       run: async () => ({ logits: { data: Float32Array.from(values), dims: [2, values.length / 2] }, features: { data: new Float32Array(256), dims: [2, 128] } }),
       release: async () => {},
     });
-    await t.throwsAsync(probeClassifier(fake(new Array(18).fill(0)), judge.manifest), { instanceOf: InputError, message: /output logits: expected 20 values for a batch of 2 \(10 classes in model.json\), got 18/ });
-    await t.throwsAsync(probeClassifier(fake([NaN, ...new Array(19).fill(0)]), judge.manifest), { instanceOf: InputError, message: /output logits has a non-finite value \(NaN\) at index 0/ });
+    await t.throwsAsync(probeClassifier(fake(new Array(18).fill(0)), judge.manifest), { instanceOf: InputError, message: /output logits: expected 30 values for a batch of 3 \(10 classes in model.json\), got 18/ });
+    await t.throwsAsync(probeClassifier(fake([NaN, ...new Array(29).fill(0)]), judge.manifest), { instanceOf: InputError, message: /output logits has a non-finite value \(NaN\) at index 0/ });
     const nanGuide = createGuide({ session: fake([NaN, ...new Array(19).fill(0)]), classifier: judge.manifest, model: model.manifest });
     await t.throwsAsync(nanGuide.evaluate(new Float32Array(2 * 3 * 32 * 32), [0, 1], 'entropy'), { instanceOf: InputError, message: /non-finite value \(NaN\)/ });
     t.throws(() => checkGuideCompatible(judge.manifest, model.manifest, { criterion: 'entropy', mode: 'gradient' }), { instanceOf: InputError, message: /^guidance\.mode: expected svdd or particles: classifier synth-classifier-32 has no input-gradient output for entropy/ });
