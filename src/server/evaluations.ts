@@ -23,7 +23,7 @@ import { InputError, OutputError, RenderError, describeValue, inputError } from 
 import { TEMP_FILE_RE, removeTempFiles, writeFileAtomic } from '../core/fs.js';
 import type { Progress } from '../core/progress.js';
 import type { Catalog } from '../spec/catalog.js';
-import { zodIssues } from '../spec/schema.js';
+import { SpecSchema, zodIssues } from '../spec/schema.js';
 import type { SamplingPlan } from '../spec/sample.js';
 import type { SceneRenderer } from '../render/renderer.js';
 import { EVALUATE_DEFAULTS, evaluate, readExportFolder, specClassesOf, type EvaluationInput } from '../evaluate/run.js';
@@ -37,6 +37,7 @@ import { jsonDepth, MAX_BODY_DEPTH, validateSpec } from './requests.js';
 import type { ModelRegistry } from './models.js';
 import type { Logger } from './logger.js';
 import type { JobManager } from './jobs.js';
+import type { OpenApiHelpers } from './session-schemas.js';
 
 /** Format tag of evaluation.json. */
 export const EVALUATION_FORMAT = 'synth.evaluation-job/1';
@@ -468,6 +469,60 @@ export function datasetLookup(jobs: Pick<JobManager, 'get' | 'outDir'>): Dataset
       if (job.state !== 'done') return { why: `the job is ${job.state}` };
       if (!job.formats.includes('imagefolder')) return { why: `the job wrote ${job.formats.join(', ')}, no image folder` };
       return { dir: jobs.outDir(id) };
+    },
+  };
+}
+
+/** The body of POST /v1/evaluations (for the OpenAPI document; the route checks it with EvaluationFieldsSchema and parseSpec). */
+export const EvaluationRequestSchema = EvaluationFieldsSchema.extend({
+  spec: SpecSchema.optional().describe('the factor spec to render (random, grid or sweep); or give `dataset`'),
+});
+
+const StatsSchema = z.object({ count: z.number().int(), accuracy: z.number(), ci: z.tuple([z.number(), z.number()]), meanLoss: z.number(), ece: z.number() });
+
+/** An evaluation job as the API shows it (see evaluationView). */
+export const EvaluationSchema = z.object({
+  id: z.string(), status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']), name: z.string(), classifier: z.string().nullable(),
+  createdAt: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(),
+  progress: z.object({ done: z.number(), total: z.number(), rate: z.number(), etaSeconds: z.number().nullable(), elapsedSeconds: z.number() }),
+  restarts: z.number().int(), error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  summary: StatsSchema.nullable().describe('once done: the overall numbers of report.json (accuracy with its 95% Wilson interval)'),
+  links: z.object({ self: z.string(), files: z.string(), report: z.string().nullable(), markdown: z.string().nullable() }),
+});
+
+/** Request schemas of the evaluations API, by OpenAPI component name. */
+export const EVALUATION_REQUEST_SCHEMAS: Record<string, z.ZodType> = { EvaluationRequest: EvaluationRequestSchema };
+/** Response schemas of the evaluations API, by OpenAPI component name. */
+export const EVALUATION_RESPONSE_SCHEMAS: Record<string, z.ZodType> = { Evaluation: EvaluationSchema, EvaluationList: z.object({ evaluations: z.array(EvaluationSchema) }) };
+
+/** The OpenAPI paths of the evaluations API (helpers as the sessions API's). */
+export function evaluationPaths(h: OpenApiHelpers): Record<string, Record<string, unknown>> {
+  const id = { name: 'id', in: 'path', required: true, description: 'an evaluation id', schema: { type: 'string', format: 'uuid' } };
+  return {
+    '/v1/evaluations': {
+      get: { summary: 'evaluation jobs', responses: { 200: { description: 'oldest first', content: h.jsonContent('EvaluationList') }, ...h.errors(...h.common) } },
+      post: {
+        summary: 'evaluate a classifier along each factor of a spec (rendered straight into the model) or of a finished dataset job: accuracy with 95% intervals, mean loss and ECE per factor value, class × value and factor pair, sweep consistency, worst cells, an optional worst-case search',
+        description: 'The classifier (a name under models/ or an uploaded classifier id) is loaded and probed and the class mapping resolved first: bad input answers 400 naming the field '
+          + '(map.car[1], classifier, spec.count) and no job is made. The job writes report.json, report.md, predictions.jsonl, tables/*.csv and plots/*.png; '
+          + 'one stopped by a restart runs again from the start to the same report. See docs/evaluation.md.',
+        requestBody: h.body('EvaluationRequest'),
+        responses: { 202: { description: 'queued; Location is the evaluation', content: h.jsonContent('Evaluation') }, ...h.errors(400, 413, 415, 429, ...h.common) },
+      },
+    },
+    '/v1/evaluations/{id}': {
+      get: { summary: 'an evaluation: status, progress, and once done its overall numbers', parameters: [id], responses: { 200: { description: 'the evaluation', content: h.jsonContent('Evaluation') }, ...h.errors(400, 404, ...h.common) } },
+      delete: { summary: 'cancel an evaluation (nothing is written)', parameters: [id], responses: { 200: { description: 'cancelled', content: h.jsonContent('Evaluation') }, ...h.errors(400, 404, 409, ...h.common) } },
+    },
+    '/v1/evaluations/{id}/files': {
+      get: { summary: 'the files an evaluation wrote', parameters: [id], responses: { 200: { description: 'relative paths and sizes', content: h.jsonContent('FileList') }, ...h.errors(400, 404, ...h.common) } },
+    },
+    '/v1/evaluations/{id}/files/{path}': {
+      get: {
+        summary: 'one file of an evaluation (report.json, report.md, predictions.jsonl, tables/*.csv, plots/*.png, search/*.png)',
+        parameters: [id, { name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: h.binary } } }, ...h.errors(400, 404, ...h.common) },
+      },
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   GeneratedImageSchema, GenerateResponseSchema,
 } from './schemas.js';
 import { SESSION_REQUEST_SCHEMAS, SESSION_RESPONSE_SCHEMAS, sessionPaths } from './session-schemas.js';
+import { EVALUATION_REQUEST_SCHEMAS, EVALUATION_RESPONSE_SCHEMAS, evaluationPaths } from './evaluations.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,6 +25,7 @@ const REQUESTS: Record<string, z.ZodType> = {
   StreamRequest: StreamRequestSchema, StreamEnvelope: StreamEnvelopeSchema,
   GenerateRequest: GenerateRequestSchema, GuidanceRequest: GuidanceRequestSchema, ClassifierUpload: ClassifierUploadSchema,
   ...SESSION_REQUEST_SCHEMAS,
+  ...EVALUATION_REQUEST_SCHEMAS,
 };
 
 const RESPONSES: Record<string, z.ZodType> = {
@@ -32,6 +34,7 @@ const RESPONSES: Record<string, z.ZodType> = {
   ModelInfo: ModelInfoSchema, Classifier: ClassifierSchema, ClassifierList: ClassifierListSchema,
   GeneratedImage: GeneratedImageSchema, GenerateResponse: GenerateResponseSchema,
   ...SESSION_RESPONSE_SCHEMAS,
+  ...EVALUATION_RESPONSE_SCHEMAS,
 };
 
 /** JSON Schemas of a set of zod schemas as OpenAPI components (shared sub-schemas become $refs). */
@@ -179,6 +182,7 @@ export function buildOpenApi(limits: ServerLimits, opts: { auth: boolean }): Jso
         },
       },
       ...sessionPaths({ ref, jsonContent, body, errors, binary, common }),
+      ...evaluationPaths({ ref, jsonContent, body, errors, binary, common }),
     },
     components: {
       schemas,

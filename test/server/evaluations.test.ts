@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, disposeRenderer, isError, serve, sharedRenderer, slowRenderer, tempDir, until } from './helpers.js';
 import type { RunningServer } from '../../src/server/main.js';
+import { EvaluationSchema } from '../../src/server/evaluations.js';
 
 test.after.always(disposeRenderer);
 
@@ -38,6 +39,10 @@ test.serial('POST /v1/evaluations runs a job whose report, tables and plots down
     t.is(plot.headers.get('content-type'), 'image/png');
     t.true((await call(server, '/v1/evaluations')).json.evaluations.some((e: { id: string }) => e.id === job.id));
     isError(t, await call(server, `/v1/evaluations/${job.id}/files/../job.json`), 404);
+    t.true(EvaluationSchema.safeParse(job).success, 'the answer fits its documented schema');
+    const doc = (await call(server, '/v1/openapi.json')).json;
+    for (const p of ['/v1/evaluations', '/v1/evaluations/{id}', '/v1/evaluations/{id}/files', '/v1/evaluations/{id}/files/{path}']) t.truthy(doc.paths[p], `${p} documented`);
+    t.truthy(doc.components.schemas.EvaluationRequest?.properties?.map, 'the body documented');
   } finally {
     await server.shutdown();
   }
