@@ -95,6 +95,7 @@ export class Journal {
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
   }
 
+  /** Close the file (every entry appended is on disk already). */
   close(): void {
     closeSync(this.fd);
   }
