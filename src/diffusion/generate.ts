@@ -2,7 +2,7 @@
  * `synth generate`: sample a class-conditional model into the ImageFolder layout the exporter writes
  * (`images/<class>/<id>.png`, `metadata.jsonl`, `manifest.json`), so trainers read generated and
  * rendered data the same way. A small writer of its own (exportDataset is built around rendered scene
- * descriptions and specs); it reuses the PNG encoder of export/png.ts and the atomic writes of core/fs.
+ * descriptions and specs); it reuses the PNG encoder of pipeline/png.ts and the atomic writes of core/fs.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
