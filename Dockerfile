@@ -15,5 +15,5 @@ COPY assets ./assets
 COPY models ./models
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 VOLUME ["/data"]
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/cli/synth.js"]
 CMD ["export", "--spec", "/app/scenes/demo.json", "--out", "/data/demo", "--overwrite"]
