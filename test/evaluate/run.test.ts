@@ -57,6 +57,7 @@ test.serial('an evaluation of a grid spec writes its report, tables and plots, b
   const a = await evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'a'), batch: 3 });
   const b = await evaluate({ input: { kind: 'spec', plan, renderer }, classifier: model.classifier, out: join(root, 'b'), batch: 5 });
   t.is(a.count, 8);
+  t.deepEqual(b.report, a.report, 'the same report from another batch size');
   const fa = await filesOf(join(root, 'a'));
   const fb = await filesOf(join(root, 'b'));
   t.deepEqual(Object.keys(fa).sort(), Object.keys(fb).sort());
