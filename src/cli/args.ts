@@ -116,9 +116,12 @@ export function defaultLabel(def: OptionDef): string | null {
   return def.defaultText ?? null;
 }
 
+/** `an integer in [1, 64]`; bounds that only keep values finite read as `> 0` and `...`. */
 function range(def: IntOptionDef | NumberOptionDef): string {
-  const max = def.max === undefined || def.max === Number.MAX_SAFE_INTEGER ? '...' : def.max;
-  return `[${def.min}, ${max}]`;
+  const kind = def.type === 'int' ? 'an integer' : 'a number';
+  const open = def.max === undefined || def.max > 2 ** 32;
+  if (def.min > 0 && def.min <= 1e-6 && open) return `${kind} > 0`;
+  return `${kind} in [${def.min}, ${open ? '...' : def.max}]`;
 }
 
 /** A command's help text from its table. */
@@ -132,7 +135,7 @@ export function formatHelp(spec: CommandSpec<OptionTable>): string {
   const entries = Object.entries(spec.options).sort(([, a], [, b]) => Number(Boolean(b.required)) - Number(Boolean(a.required)));
   const rows = entries.map(([name, def]) => {
     const extra = [
-      def.type === 'int' || def.type === 'number' ? `${def.type === 'int' ? 'an integer' : 'a number'} in ${range(def)}` : null,
+      def.type === 'int' || def.type === 'number' ? range(def) : null,
       def.required ? 'required' : null,
       defaultLabel(def) !== null ? `default: ${defaultLabel(def)}` : null,
     ].filter(Boolean);
@@ -177,16 +180,23 @@ function parseFailure(err: unknown, spec: CommandSpec<OptionTable>): unknown {
     const expected = `a value${def && def.type !== 'boolean' ? ` (${optionLabel(missing.slice(2), def).split(' ').pop()})` : ''}`;
     return new InputError([{ path: missing, expected, received: 'nothing', message: `${missing}: expected ${expected}, got nothing` }]);
   }
-  const ambiguous = /Option '(?:-\w, )?(--[^ ']+)' does not take an argument/.exec((err as Error).message)?.[1];
-  if (ambiguous) return new InputError(`${ambiguous} is a flag and takes no value ${see}`);
-  return new InputError(`${(err as Error).message.replace(/\. To specify.*$/s, '')} ${see}`);
+  const flag = /Option '(?:-\w, )?(--[^ ']+)' does not take an argument/.exec((err as Error).message)?.[1];
+  if (flag) return new InputError(`${flag} is a flag and takes no value ${see}`);
+  const dashed = /Option '(?:-\w, )?(--[^ ']+)' argument is ambiguous/.exec((err as Error).message)?.[1];
+  if (dashed) return new InputError(`${dashed}: a value starting with "-" goes as ${dashed}=VALUE (${dashed}=-1)`);
+  return new InputError(`${(err as Error).message.replace(/\. To specify.*$/s, '').split('\n').join(' ')} ${see}`);
 }
 
 /** One raw value to its typed value, as the table says. @throws InputError naming the flag */
 function convert(name: string, def: OptionDef, raw: string): unknown {
   switch (def.type) {
-    case 'int': return intOption(name, raw, def.min, def.max);
-    case 'number': return numberOption(name, raw, def.min, def.max);
+    case 'int':
+    case 'number': {
+      const n = Number(raw);
+      const ok = raw.trim() !== '' && (def.type === 'int' ? /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(n) : Number.isFinite(n));
+      if (!ok || n < def.min || n > (def.max ?? Number.MAX_SAFE_INTEGER)) throw inputError(`--${name}`, range(def), raw);
+      return n;
+    }
     case 'choice': return choiceOption(name, raw, def.choices, raw);
     case 'list': {
       const items = raw.split(',').map((s) => s.trim()).filter(Boolean);

@@ -121,6 +121,9 @@ test('parseCommand types values, fills defaults and names the flag of a bad valu
   t.true(parseCommand(SPEC, ['--help']).help);
   t.throws(() => parseCommand(SPEC, ['-o', 'd', '--count', '11']), { instanceOf: InputError, message: '--count: expected an integer in [1, 10], got "11"' });
   t.throws(() => parseCommand(SPEC, ['-o', 'd', '--scale', 'x']), { instanceOf: InputError, message: '--scale: expected a number in [0, 1], got "x"' });
+  t.throws(() => parseCommand(SPEC, ['-o', 'd', '--scale', '-1']), { instanceOf: InputError, message: '--scale: a value starting with "-" goes as --scale=VALUE (--scale=-1)' });
+  t.throws(() => parseCommand(SPEC, ['-o', 'd', '--scale=-1']), { instanceOf: InputError, message: '--scale: expected a number in [0, 1], got "-1"' });
+  t.throws(() => parseCommand(SPEC, ['-o', 'd', '--quiet=yes']), { instanceOf: InputError, message: '--quiet is a flag and takes no value (synth demo --help lists the options)' });
   t.throws(() => parseCommand(SPEC, ['-o', 'd', '--mode', 'c']), { instanceOf: InputError, message: '--mode: expected one of a, b, got "c"' });
   t.throws(() => parseCommand(SPEC, ['-o', 'd', '--names', ',']), { instanceOf: InputError, message: '--names: expected a comma-separated list, got ","' });
   t.throws(() => parseCommand(SPEC, ['--count', '2']), { instanceOf: InputError, message: '--out is required: the output folder' });
