@@ -34,13 +34,24 @@ function zodInputError(error: z.ZodError, input: unknown): InputError {
 
 /** Nesting depth of a JSON value, without recursion (bodies can be deep on purpose). */
 export function jsonDepth(value: unknown, stopAt = MAX_BODY_DEPTH + 1): number {
+  // The deepest level of any value (the root is level 0). Only containers are pushed: a 1 MB array
+  // of numbers or strings costs one pass and no allocation.
+  if (typeof value !== 'object' || value === null) return 0;
   let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > max) max = d;
+  const values: object[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop()!;
+    const d = depths.pop()!;
+    const children = Array.isArray(v) ? v : Object.values(v);
+    if (children.length > 0 && d + 1 > max) max = d + 1;
     if (max >= stopAt) return max;
-    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, d + 1]);
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (typeof child !== 'object' || child === null) continue;
+      values.push(child);
+      depths.push(d + 1);
+    }
   }
   return max;
 }

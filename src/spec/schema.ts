@@ -177,7 +177,7 @@ function pathOf(parts: readonly PropertyKey[]): string {
  * `prefix` is prepended to each path; `root` names the input when the path is empty.
  */
 export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], input: unknown, root = 'spec'): InputIssue[] {
-  return error.issues.map((issue) => {
+  return capIssues(error.issues.slice(0, MAX_SPEC_ISSUES + 1).map((issue) => {
     const full = [...prefix, ...issue.path];
     let received: unknown = input;
     for (const p of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[p as string];
@@ -185,7 +185,20 @@ export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[], inp
     const expected = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string|Invalid option): /i, '');
     const got = issue.code === 'unrecognized_keys' ? `unknown keys ${describeValue((issue as { keys: string[] }).keys)}` : describeValue(received);
     return { path, expected, received: got, message: `${path || root}: ${expected}, got ${got}` };
-  });
+  }));
+}
+
+/**
+ * Problems listed at most per spec or body (the first ones in document order): a 1 MB list of bad
+ * names would otherwise answer with hundreds of megabytes, built on the event loop.
+ */
+export const MAX_SPEC_ISSUES = 20;
+
+/** The first MAX_SPEC_ISSUES issues, and one more saying that the rest were not checked or listed. */
+export function capIssues(issues: InputIssue[]): InputIssue[] {
+  if (issues.length <= MAX_SPEC_ISSUES) return issues;
+  const message = `(more problems; only the first ${MAX_SPEC_ISSUES} are listed)`;
+  return [...issues.slice(0, MAX_SPEC_ISSUES), { path: '', expected: '', received: '', message }];
 }
 
 /** Check one value of a factor against its kind, range and catalog domain. */
@@ -193,7 +206,7 @@ function checkValue(def: FactorDef, value: unknown, path: string, catalog: Catal
   const bad = (expected: string, note?: string) => inputError(path, expected, value, note).issues;
   if (def.name === 'class') {
     if (typeof value !== 'string' || !classes.includes(value)) {
-      return unknownName(path, 'class of this spec', String(value), classes).issues;
+      return unknownName(path, 'class of this spec', typeof value === 'string' ? value : describeValue(value), classes).issues;
     }
     return [];
   }
@@ -281,8 +294,14 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw inputError('spec', 'a JSON object', input);
   }
-  const raw = input as Record<string, unknown>;
+  let raw = input as Record<string, unknown>;
   const issues: InputIssue[] = [];
+  const bound = catalog.classes.length;
+  if (Array.isArray(raw.classes) && raw.classes.length > bound) {
+    // Each class is listed once, so no longer list is valid: refused whole before it is walked.
+    issues.push(...inputError('classes', `at most ${bound} classes (each class of the catalog once)`, raw.classes.length).issues);
+    raw = { ...raw, classes: undefined };
+  }
   const structural = StructuralSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !HAND_CHECKED.has(k))));
   if (!structural.success) issues.push(...zodIssues(structural.error, [], raw));
   const base = structural.success ? structural.data : null;
@@ -301,11 +320,12 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   const classes = rawClasses && rawClasses.length > 0 ? rawClasses : allClasses;
   if (rawClasses) {
     const seen = new Set<string>();
-    rawClasses.forEach((name, i) => {
+    for (let i = 0; i < rawClasses.length && issues.length <= MAX_SPEC_ISSUES; i++) {
+      const name = rawClasses[i];
       if (!allClasses.includes(name)) issues.push(...unknownName(`classes[${i}]`, 'class', name, allClasses).issues);
       if (seen.has(name)) issues.push(...inputError(`classes[${i}]`, 'each class listed once', name).issues);
       seen.add(name);
-    });
+    }
   }
 
   const factors: Record<string, Distribution> = {};
@@ -314,6 +334,7 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
       issues.push(...inputError('factors', 'an object of factor name to distribution', raw.factors).issues);
     } else {
       for (const [name, dist] of Object.entries(raw.factors)) {
+        if (issues.length > MAX_SPEC_ISSUES) break;
         const def = FACTOR_BY_NAME.get(name);
         if (!def) {
           issues.push(...unknownName(`factors.${name}`, 'factor', name, FACTOR_NAMES).issues);
@@ -344,6 +365,7 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
       issues.push(...inputError('holdout', `at most ${PLAN_LIMITS.maxHoldoutCombos} combinations (cap maxHoldoutCombos)`, raw.holdout.length).issues);
     } else {
       raw.holdout.forEach((combo, i) => {
+        if (issues.length > MAX_SPEC_ISSUES) return;
         const at = `holdout[${i}]`;
         if (typeof combo !== 'object' || combo === null || Array.isArray(combo) || Object.keys(combo).length === 0) {
           issues.push(...inputError(at, 'a non-empty object of factor name to value or [min, max]', combo).issues);
@@ -370,8 +392,9 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
     if (!Array.isArray(raw.labels)) issues.push(...inputError('labels', `a list of label pass names (${LABEL_PASSES.join(', ')})`, raw.labels).issues);
     else {
       raw.labels.forEach((name, i) => {
+        if (issues.length > MAX_SPEC_ISSUES) return;
         if (typeof name !== 'string' || !(LABEL_PASSES as readonly string[]).includes(name)) {
-          issues.push(...unknownName(`labels[${i}]`, 'label pass', String(name), LABEL_PASSES).issues);
+          issues.push(...unknownName(`labels[${i}]`, 'label pass', typeof name === 'string' ? name : describeValue(name), LABEL_PASSES).issues);
         } else if (labels.includes(name as LabelPass)) {
           issues.push(...inputError(`labels[${i}]`, 'each label pass listed once', name).issues);
         } else labels.push(name as LabelPass);
@@ -381,7 +404,7 @@ export function parseSpec(input: unknown, catalog: Catalog): Spec {
   if (base?.split === 'holdout' && holdout.length === 0) {
     issues.push(...inputError('split', '"train" unless holdout combinations are listed', 'holdout').issues);
   }
-  if (issues.length > 0) throw new InputError(issues);
+  if (issues.length > 0) throw new InputError(capIssues(issues));
   const b = base!;
   return {
     name: b.name, seed: b.seed, count: b.count ?? -1, mode: b.mode, resolution: b.resolution as [number, number],

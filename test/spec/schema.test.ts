@@ -1,6 +1,6 @@
 import test from 'ava';
 import { InputError } from '../../src/core/errors.js';
-import { parseSpec, SPEC_DEFAULTS } from '../../src/spec/schema.js';
+import { parseSpec, SPEC_DEFAULTS, MAX_SPEC_ISSUES } from '../../src/spec/schema.js';
 import { catalog } from '../helpers.js';
 
 function messageOf(t: import('ava').ExecutionContext, input: unknown): string {
@@ -73,4 +73,15 @@ test('holdout values are validated and the holdout split needs combos', (t) => {
   t.regex(messageOf(t, { holdout: [{ texture: 'velvet' }] }), /holdout\[0\]\.texture: expected a known texture/);
   t.regex(messageOf(t, { split: 'holdout' }), /^split: expected "train" unless holdout combinations are listed/);
   t.regex(messageOf(t, { classes: ['cube'], factors: { asset: { const: 7 } } }), /factors\.asset: expected variant indices below 3/);
+});
+
+test('a huge list of bad values reports the first problems only, and an over-long class list is refused whole', (t) => {
+  const labels = t.throws(() => parseSpec({ classes: ['cube'], labels: Array(100_000).fill('nope') }, catalog), { instanceOf: InputError });
+  t.is(labels!.issues.length, MAX_SPEC_ISSUES + 1);
+  t.is(labels!.issues.at(-1)!.message, `(more problems; only the first ${MAX_SPEC_ISSUES} are listed)`);
+  t.true(labels!.message.length < 20_000, `${labels!.message.length} characters`);
+  const classes = t.throws(() => parseSpec({ classes: Array(200_000).fill('x') }, catalog), { instanceOf: InputError });
+  t.is(classes!.message, `classes: expected at most ${catalog.classes.length} classes (each class of the catalog once), got 200000`);
+  const factors = t.throws(() => parseSpec({ factors: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`f${i}`, { const: 1 }])) }, catalog), { instanceOf: InputError });
+  t.is(factors!.issues.length, MAX_SPEC_ISSUES + 1);
 });
