@@ -100,7 +100,32 @@ test.serial('a spec with no samples: exit 2 naming the field', async (t) => {
   }, /export: expected an export folder with at least one sample/);
 });
 
-test.serial('--spec and --export together, or neither: exit 2', async (t) => {
+test.serial('--spec and --export together, or neither, or --export with a sampling flag: exit 2', async (t) => {
   await refused(t, async (dir) => ['--spec', await specFile(dir, GRID), '--export', dir], /--spec\/--export: expected exactly one of them/);
   await refused(t, async () => [], /--spec\/--export: expected exactly one of them/);
+  await refused(t, async (dir) => ['--export', dir, '--search', '10'], /--search: expected --spec alongside it/);
+});
+
+test.serial('synth evaluate --export reads an export folder; --save-images writes the images', async (t) => {
+  const { createAssetLibrary } = await import('../../src/assets/library.js');
+  const { createRenderer } = await import('../../src/render/renderer.js');
+  const { parseSpec } = await import('../../src/spec/schema.js');
+  const { exportDataset } = await import('../../src/export/export.js');
+  const library = createAssetLibrary();
+  const catalog = library.catalog();
+  const renderer = await createRenderer(library);
+  const dir = await tempDir();
+  try {
+    await exportDataset({ spec: parseSpec(GRID, catalog), catalog, renderer, out: join(dir, 'export'), formats: ['imagefolder'] });
+  } finally {
+    renderer.dispose();
+  }
+  const r = await synth(['--export', join(dir, 'export'), '--out', join(dir, 'out'), '--save-images', '--threads', '1', '--quiet']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /on 4 samples/);
+  const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8'));
+  t.is(report.source.kind, 'export');
+  t.is(report.source.name, 'cli-grid', 'named by its manifest');
+  t.deepEqual(report.factors.map((f: { factor: string }) => f.factor), ['yaw'], 'the factors its spec lists');
+  t.is((await readdir(join(dir, 'out', 'images', 'cube'))).length, 2);
 });
