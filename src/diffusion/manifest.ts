@@ -12,6 +12,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputError, describeValue, inputError, type InputIssue } from '../core/errors.js';
+import { MAX_SPEC_ISSUES, capIssues } from '../spec/schema.js';
 import { BETA_SCHEDULES, PREDICTION_TYPES, SCHEDULER_NAMES, TIMESTEP_SPACINGS, type SchedulerOptions } from './schedulers.js';
 import { MODEL_LIMITS } from './model-limits.js';
 
@@ -194,7 +195,7 @@ export interface LocatedManifest<M> {
 }
 
 function zodToInputError(where: string, error: z.ZodError, raw: unknown): InputError {
-  const issues: InputIssue[] = error.issues.map((issue) => {
+  const issues: InputIssue[] = error.issues.slice(0, MAX_SPEC_ISSUES + 1).map((issue) => {
     const path = issue.path.map(String).join('.');
     let received: unknown = raw;
     for (const key of issue.path) received = received && typeof received === 'object' ? (received as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
@@ -202,7 +203,7 @@ function zodToInputError(where: string, error: z.ZodError, raw: unknown): InputE
     const got = describeValue(received);
     return { path: `${where}: ${path}`, expected, received: got, message: `${where}: ${path || '(root)'}: expected ${expected}, got ${got}` };
   });
-  return new InputError(issues);
+  return new InputError(capIssues(issues));
 }
 
 /**

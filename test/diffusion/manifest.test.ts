@@ -118,3 +118,10 @@ test('model.json takes clipSample, clipSampleRange, setAlphaToOne and stepsOffse
   t.like(tinyManifest().schedule, { clipSample: true, setAlphaToOne: true, stepsOffset: 0, clipSampleRange: 1 });
   t.throws(() => parseManifest(DenoiserManifestSchema, { ...raw, schedule: { ...raw.schedule, stepsOffset: -1 } }), { instanceOf: InputError, message: /schedule\.stepsOffset/ });
 });
+
+test('a manifest with thousands of bad values reports the first problems only', (t) => {
+  const raw = JSON.parse(readFileSync(`${fixture('tiny')}/model.json`, 'utf8'));
+  const err = t.throws(() => parseManifest(DenoiserManifestSchema, { ...raw, classes: Array(5000).fill(7) }), { instanceOf: InputError });
+  t.is(err!.issues.length, 21, 'the first 20, then one saying there are more');
+  t.regex(err!.message, /model\.json: classes\.0: expected string, got 7/);
+});
