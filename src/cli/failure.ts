@@ -4,6 +4,7 @@
  */
 import { InputError, OutputError, RenderError } from '../core/errors.js';
 import { UsageError } from './args.js';
+import { ModelRunError } from '../diffusion/model-limits.js';
 
 /** Exit code and stderr text (without the `synth <command>: ` prefix) for an error. */
 export interface Failure {
@@ -18,12 +19,14 @@ export interface Failure {
 /**
  * The exit code and message of an error: InputError (bad spec, options, files, manifests) and
  * OutputError (a refused output folder) exit 2 with their message; RenderError (the GPU or renderer
- * failed) exits 1 with its message; anything else is a bug and exits 1 with its stack.
+ * failed) and ModelRunError (a model over its time or memory budget, or its runner died) exit 1 with
+ * their message; anything else is a bug and exits 1 with its stack.
  */
 export function describeFailure(err: unknown): Failure {
   if (err instanceof UsageError) return { code: 2, lines: err.message.split('\n'), trailer: err.usage };
   if (err instanceof InputError || err instanceof OutputError) return { code: 2, lines: err.message.split('\n') };
   if (err instanceof RenderError) return { code: 1, lines: [`render failure: ${err.message}`] };
+  if (err instanceof ModelRunError) return { code: 1, lines: [`model failure: ${err.message}`] };
   const text = err instanceof Error ? err.stack ?? `${err.name}: ${err.message}` : String(err);
   return { code: 1, lines: [`internal error (a bug: please report it with this trace): ${text}`] };
 }

@@ -49,3 +49,16 @@ test.serial('synth export and catalog never load onnxruntime-node; synth generat
   t.not(generated.code, 0, 'opening a model needs onnxruntime-node');
   t.regex(generated.stderr, /onnxruntime-node is blocked by this test/);
 });
+
+test.serial('synth generate with a model over its time budget exits 1 naming the budget, not as a bug', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-budget-'));
+  const hostile = fileURLToPath(new URL('./fixtures/hostile/loop-denoiser', import.meta.url));
+  const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, 'generate', '--model', hostile, '--class', 'a', '--count', '1', '--steps', '2', '--out', join(dir, 'out')],
+      { timeout: 240_000, env: { ...process.env, SYNTH_MODEL_TIMEOUT_MS: '3000' } },
+      (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }));
+  });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /synth generate: model failure: model loop-denoiser: stopped after the time budget of 3000 ms per run \(SYNTH_MODEL_TIMEOUT_MS\)/);
+  t.notRegex(r.stderr, /a bug/);
+});
