@@ -6,7 +6,7 @@
  * staging folder beside the output, renamed into place at the end: a failed or stopped run leaves
  * nothing at the output path. The same spec, seed and model give the same files, byte for byte.
  */
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -318,6 +318,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   await removeStaleStaging(out);
   const stage = stagingPathFor(out);
   await mkdir(stage, { recursive: true });
+  let predictions: FileHandle | null = null;
   try {
     // Samples, in index order, with their model-size pixels.
     const items: AsyncIterable<Item> = input.kind === 'spec'
@@ -350,19 +351,26 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         }, signal);
       })();
 
-    const lines: PredictionLine[] = [];
+    // predictions.jsonl is written batch by batch into the staging folder (a million lines need not sit in memory)
+    const file = await open(join(stage, 'predictions.jsonl'), 'w');
+    predictions = file;
+    let written = 0;
     const scored: ScoredSample[] = [];
     // One classifier run in flight while the next batch renders.
     let inFlight: Promise<void> = Promise.resolve();
     const runBatch = async (group: Item[]) => {
       const preds = await scoreBatch(classifier, mapping, group.map((g) => g.rgb), group.map((g) => g.trueClass), topK);
+      let text = '';
       group.forEach((g, k) => {
         const p = preds[k];
         const { top1, ...fields } = p;
-        lines.push({ id: g.id, index: g.index, class: g.trueClass, factors: g.factors, ...fields, ...(g.image ? { image: g.image.path } : {}) });
+        const line: PredictionLine = { id: g.id, index: g.index, class: g.trueClass, factors: g.factors, ...fields, ...(g.image ? { image: g.image.path } : {}) };
+        text += `${JSON.stringify(line)}\n`;
         scored.push({ index: g.index, trueClass: g.trueClass, factors: g.factors, top1, confidence: p.confidence, correct: p.correct, loss: p.loss });
       });
-      report(lines.length);
+      await file.write(text);
+      written += group.length;
+      report(written);
     };
     let group: Item[] = [];
     for await (const item of items) {
@@ -379,6 +387,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     }
     await inFlight;
     if (group.length > 0) await runBatch(group);
+    await file.close();
+    predictions = null;
     signal?.throwIfAborted();
 
     let search: SearchSummary | null = null;
@@ -398,12 +408,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const result: Report = {
       format: REPORT_FORMAT,
       model: { name: classifier.manifest.name, classes: [...modelClasses], image: [width, height], sha256: opts.modelSha256 ?? null },
-      source, mapping: mappingView(mapping, modelClasses), count: lines.length,
+      source, mapping: mappingView(mapping, modelClasses), count: written,
       overall: agg.overall, perClass: agg.perClass, factors: agg.factors, classFactors: agg.classFactors, pairs: agg.pairs,
       consistency: agg.consistency, worst: agg.worst, plots: plotFiles(agg), search,
     };
 
-    await writeFileAtomic(join(stage, 'predictions.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     await writeFileAtomic(join(stage, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
     for (const [name, text] of Object.entries(csvTables(result))) await writeFileAtomic(join(stage, 'tables', name), text);
     const title = (what: string) => `${classifier.manifest.name}: ${what}`;
@@ -426,8 +435,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     }
     await rename(stage, out);
     const seconds = (Date.now() - started) / 1000;
-    return { report: result, count: lines.length, seconds, rate: seconds > 0 ? lines.length / seconds : 0, out };
+    return { report: result, count: written, seconds, rate: seconds > 0 ? written / seconds : 0, out };
   } catch (err) {
+    await predictions?.close().catch(() => undefined);
     await rm(stage, { recursive: true, force: true });
     throw err;
   }
