@@ -6,9 +6,12 @@
  *   classifiers/<id>/model.onnx    the graph
  *   classifiers/<id>/upload.json   id, name, date, size and sha256 of the graph
  *
- * An upload is written into `classifiers/.upload-<id>/`, validated there (manifest schema, graph
- * against manifest, a test inference) and renamed into place only when it passes; on any failure the
- * folder is removed, so a listed classifier always loaded once.
+ * An upload is written into `classifiers/.upload-<id>/`, validated there (manifest schema, image
+ * sides within MODEL_LIMITS, graph against manifest, a test inference on mid-grey, seeded noise and a
+ * smooth pattern, run in a runner process under the model budget) and renamed into place only when
+ * it passes; on any failure the folder is removed, so a listed classifier always loaded once. A
+ * graph that loops, allocates without bound or answers a huge output is refused with a 400 naming
+ * the budget (docs/models-and-limits.md).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
