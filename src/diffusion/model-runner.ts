@@ -265,7 +265,7 @@ export async function openRunnerSession(path: string, options: OnnxSessionOption
     return { proc: p, signature };
   };
   let signature: SessionSignature | null = null;
-  const first = await opened(null);
+  const first = await opened(runSignal.getStore() ?? null);
 
   let tail: Promise<unknown> = Promise.resolve();
   const run = async (feeds: Record<string, TensorData>, outputNames?: readonly string[]): Promise<ModelOutputs> => {

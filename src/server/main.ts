@@ -134,6 +134,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       logger.info('shutting down: no new connections; checkpointing the running job');
       const closed = new Promise<void>((r) => server.close(() => r()));
       shutdownController.abort();
+      models.stopChecks(); // an uploaded classifier's check may run until its budget: not waited for
       await jobs.close();
       await evaluations.close();
       server.closeIdleConnections();

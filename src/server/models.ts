@@ -15,8 +15,9 @@ import { createSampler } from '../diffusion/sampler.js';
 import { CRITERIA, type Criterion } from '../diffusion/guidance.js';
 import type { ModelSession } from '../diffusion/onnx.js';
 import type { ModelBudget } from '../diffusion/model-limits.js';
+import { withRunSignal } from '../diffusion/model-runner.js';
 import { ClassifierStore, type StoredClassifier } from './classifiers.js';
-import { badField, badInput } from './errors.js';
+import { HttpError, badField, badInput } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Kinds of model. */
@@ -121,6 +122,8 @@ function denoiserInfo(manifest: DenoiserManifest, ref: string): ModelInfo {
 export class ModelRegistry {
   private readonly cache = new Map<string, Entry>();
   private readonly queue = serialQueue();
+  /** Fires when the server shuts down: stops the upload checks in flight. */
+  private readonly checks = new AbortController();
   private readonly modelsDir: string;
   private closed = false;
 
@@ -221,11 +224,26 @@ export class ModelRegistry {
   /**
    * Check a classifier folder the way a guidance run would load it (manifest, graph against manifest,
    * a test inference), then let it go.
-   * @throws InputError naming the problem
+   * @throws InputError naming the problem; HttpError 503 when stopChecks() stopped it
    */
   async checkClassifier(dir: string): Promise<void> {
-    const c = await loadClassifier(dir, this.sessionOptions());
-    await c.session.release();
+    const stopped = () => new HttpError(503, 'shutting_down', 'the server is shutting down; upload again after it restarts', null, { 'Retry-After': '5' });
+    if (this.checks.signal.aborted) throw stopped();
+    try {
+      const c = await withRunSignal(this.checks.signal, () => loadClassifier(dir, this.sessionOptions()));
+      await c.session.release();
+    } catch (err) {
+      if (this.checks.signal.aborted) throw stopped();
+      throw err;
+    }
+  }
+
+  /**
+   * Stop the classifier checks in flight and refuse new ones (the server is shutting down): an
+   * uploaded graph may run until its time budget, which a shutdown does not wait for.
+   */
+  stopChecks(): void {
+    this.checks.abort();
   }
 
   /** Drop a model from the cache (an upload was deleted); its session goes when its last user is done. */
@@ -240,6 +258,7 @@ export class ModelRegistry {
   /** Release every cached session (the server is shutting down; nothing runs any more). */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopChecks();
     const entries = [...this.cache.values()];
     this.cache.clear();
     await Promise.all(entries.map((e) => this.releaseEntry(e)));

@@ -186,3 +186,14 @@ test('a manifest image over MODEL_LIMITS.maxImageSide is a 400 naming the field,
     t.regex(a.json.error.message, new RegExp(`manifest\\.image\\.width: expected .*2048, got ${side}`));
   }
 });
+
+test.serial('a shutdown stops an upload check stuck in a hostile graph: the upload answers 503, the server closes', async (t) => {
+  const patient = await serve({ modelBudget: { timeoutMs: 600_000 } });
+  const upload = call(patient, '/v1/classifiers', { body: hostileUpload('loop-forever') });
+  await new Promise((r) => setTimeout(r, 1500)); // inside the endless loop by now
+  const shutdown = patient.shutdown();
+  const a = await upload; // without stopChecks the connection is cut after shutdownTimeoutMs instead
+  isError(t, a, 503, 'shutting_down');
+  await shutdown;
+  t.deepEqual(await storedDirs(patient), [], 'nothing stored');
+});
