@@ -125,7 +125,7 @@ test.serial('verify: exit 0 when intact, 1 listing a flipped byte in an image an
   t.is(ok.code, 0, ok.stdout);
   const records = (await readFile(join(out, 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   const perSample = 1 + Object.keys(records[0].labels?.files ?? {}).length;
-  const files = 13 + 150 * perSample; // metadata, csv, coco, 10 shards; each image and its label maps
+  const files = 14 + 150 * perSample; // classes.txt, metadata, csv, coco, 10 shards; each image and its label maps
   t.regex(ok.stdout, new RegExp(`ok, ${files} files checked`));
   const meta = JSON.stringify(records[7]);
   const image = JSON.parse(meta).file as string;
