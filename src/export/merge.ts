@@ -56,22 +56,22 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
  * @throws InputError naming the folder and what is wrong.
  */
 export async function readSlices(inputs: readonly string[]): Promise<{ dir: string; manifest: Manifest }[]> {
-  if (inputs.length === 0) throw new InputError('merge: expected at least one slice folder, got none');
+  if (inputs.length === 0) throw new InputError('expected at least one slice folder, got none');
   const slices: { dir: string; manifest: Manifest }[] = [];
   for (const given of inputs) {
     const dir = resolve(given);
     const manifest = await readManifest(dir);
     if (!manifest) {
       const unfinished = await exists(join(dir, PROGRESS_DIR));
-      throw new InputError(`merge: ${given}: expected a finished export (with ${MANIFEST_FILE}), got ${unfinished ? 'an unfinished one: finish it with synth export --resume' : 'a folder without one'}`);
+      throw new InputError(`${given}: expected a finished export (with ${MANIFEST_FILE}), got ${unfinished ? 'an unfinished one: finish it with synth export --resume' : 'a folder without one'}`);
     }
-    if (manifest.mergedFrom) throw new InputError(`merge: ${given}: expected an export slice, got a merged dataset`);
+    if (manifest.mergedFrom) throw new InputError(`${given}: expected an export slice, got a merged dataset`);
     slices.push({ dir, manifest });
   }
   const [ref, ...others] = slices;
   const issues: string[] = [];
   for (const s of others) {
-    const where = `merge: ${s.dir}`;
+    const where = `${s.dir}`;
     const spec = firstDifference(ref.manifest.spec as unknown as Record<string, unknown>, s.manifest.spec as unknown as Record<string, unknown>);
     if (spec) issues.push(`${where}: expected the spec of ${ref.dir}, got a different spec (field ${spec}: ${JSON.stringify(s.manifest.spec[spec as keyof Manifest['spec']])} vs ${JSON.stringify(ref.manifest.spec[spec as keyof Manifest['spec']])})`);
     else if (JSON.stringify(s.manifest.formats) !== JSON.stringify(ref.manifest.formats)) issues.push(`${where}: expected formats ${ref.manifest.formats}, got ${s.manifest.formats}`);
@@ -86,12 +86,12 @@ export async function readSlices(inputs: readonly string[]): Promise<{ dir: stri
   for (const s of slices) {
     const { start, end } = s.manifest.shard;
     if (start === end) continue; // an empty slice (more processes than tar shards)
-    if (start > covered) issues.push(`merge: samples [${covered}, ${start}) are in no slice (gap before ${range(s)})`);
-    if (start < covered && last) issues.push(`merge: ${range(s)} overlaps ${range(last)}`);
+    if (start > covered) issues.push(`samples [${covered}, ${start}) are in no slice (gap before ${range(s)})`);
+    if (start < covered && last) issues.push(`${range(s)} overlaps ${range(last)}`);
     covered = Math.max(covered, end);
     last = s;
   }
-  if (covered < ref.manifest.total) issues.push(`merge: samples [${covered}, ${ref.manifest.total}) are in no slice (the dataset has ${ref.manifest.total})`);
+  if (covered < ref.manifest.total) issues.push(`samples [${covered}, ${ref.manifest.total}) are in no slice (the dataset has ${ref.manifest.total})`);
   if (issues.length) throw new InputError(issues.join('\n'));
   return slices;
 }
@@ -104,7 +104,7 @@ export async function mergeDatasets(options: MergeOptions): Promise<MergeResult>
   const slices = await readSlices(options.inputs);
   const out = resolve(options.out);
   const existing = await readdir(out).catch(() => null);
-  if (existing && existing.length > 0) throw new OutputError(`merge: ${out} is not empty; merge into a new folder`);
+  if (existing && existing.length > 0) throw new OutputError(`${out} is not empty; merge into a new folder`);
   const ref = slices[0].manifest;
   const layout = layoutOf(ref.formats ?? ['imagefolder']);
   const tmp = join(dirname(out), `.${basename(out)}.merge-${randomBytes(4).toString('hex')}`);
@@ -148,7 +148,7 @@ export async function mergeDatasets(options: MergeOptions): Promise<MergeResult>
     if (layout.coco) {
       const categories = coco[0].categories;
       const bad = coco.findIndex((d) => JSON.stringify(d.categories) !== JSON.stringify(categories));
-      if (bad >= 0) throw new InputError(`merge: ${slices[bad].dir}: expected the COCO categories of ${slices[0].dir}, got different ones`);
+      if (bad >= 0) throw new InputError(`${slices[bad].dir}: expected the COCO categories of ${slices[0].dir}, got different ones`);
       texts.push([COCO_FILE, cocoText(cocoDocument(ref.name, coco.flatMap((d) => d.images), coco.flatMap((d) => d.annotations), categories))]);
     }
     const merged: Record<string, FileDigest> = {};
