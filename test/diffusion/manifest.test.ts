@@ -90,7 +90,7 @@ test('a model folder with a diffusers scheduler_config.json samples with its set
   t.truthy(c, 'the reference has the latent-model case');
   const s = createScheduler('ddim', { ...schedulerOptionsOf(m), steps: c.config.steps, eta: 0 });
   t.deepEqual([...s.timesteps], c.timesteps, 'timesteps offset by steps_offset');
-  let x = Float32Array.from(golden.xT as number[]);
+  let x: Float32Array = Float32Array.from(golden.xT as number[]);
   const e = Float32Array.from(golden.E as number[]);
   for (let i = 0; i < s.timesteps.length; i++) {
     const out = new Float32Array(x.length);

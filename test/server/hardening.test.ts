@@ -21,7 +21,7 @@ test.after.always(async () => {
   await disposeRenderer();
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const SPEC = { name: 'hard', seed: 3, resolution: [32, 32], classes: ['cube', 'torus'], factors: { yaw: { uniform: [0, 360] } } };
 
