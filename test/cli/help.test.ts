@@ -155,11 +155,16 @@ test('exit codes by error class: input and output errors 2, a render failure 1, 
   for (const bug of [new RangeError('offset: expected an index in [0, 3], got 7'), new TypeError('expected a string'), new Error('boom')]) {
     const f = describeFailure(bug);
     t.is(f.code, 1, `${bug.name} is a bug, not bad input`);
-    t.true(f.lines.join('\n').includes(bug.stack!), `${bug.name} is reported with its stack`);
+    t.is(f.trailer, bug.stack, `${bug.name} is reported with its stack`);
   }
+  const busy = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE', syscall: 'listen' });
+  t.deepEqual(describeFailure(busy), { code: 1, lines: ['system error: listen EADDRINUSE: address already in use 127.0.0.1:8080'] }, 'the system\'s errors are runtime failures, not bugs');
   let text = '';
   t.is(reportFailure('synth export', new RangeError('x: expected y'), (s) => { text += s; }), 1);
-  t.regex(text, /^synth export: internal error \(a bug: please report it with this trace\): RangeError: x: expected y\n {4}at /);
+  t.regex(text, /^synth export: internal error \(a bug: please report it with this trace\):\nRangeError: x: expected y\n {4}at /);
+  text = '';
+  t.is(reportFailure('synth session', new UsageError('expected a subcommand', 'Usage: synth session'), (s) => { text += s; }), 2);
+  t.is(text, 'synth session: expected a subcommand\n\nUsage: synth session\n');
   text = '';
   t.is(reportFailure('synth export', new InputError([{ path: 'a', expected: '', received: '', message: 'a: one' }, { path: 'b', expected: '', received: '', message: 'b: two' }]), (s) => { text += s; }), 2);
   t.is(text, 'synth export: a: one\nsynth export: b: two\n', 'each line of an input error under the prefix');
