@@ -197,7 +197,9 @@ function convert(name: string, def: OptionDef, raw: string): unknown {
       if (!ok || n < def.min || n > (def.max ?? Number.MAX_SAFE_INTEGER)) throw inputError(`--${name}`, range(def), raw);
       return n;
     }
-    case 'choice': return choiceOption(name, raw, def.choices, raw);
+    case 'choice':
+      if (!def.choices.includes(raw)) throw inputError(`--${name}`, `one of ${def.choices.join(', ')}`, raw);
+      return raw;
     case 'list': {
       const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
       if (items.length === 0) throw inputError(`--${name}`, 'a comma-separated list', raw);
@@ -295,21 +297,6 @@ export function intOption(name: string, value: string | undefined, min: number, 
     throw inputError(`--${name}`, `an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '...' : max}]`, value);
   }
   return n;
-}
-
-/** A number option: undefined when absent, InputError when not a finite number in [min, max]. */
-export function numberOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw inputError(`--${name}`, `a number in [${min}, ${max}]`, value);
-  return n;
-}
-
-/** A choice option: InputError listing the choices when not one of them. */
-export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(value)) throw inputError(`--${name}`, `one of ${choices.join(', ')}`, value);
-  return value as T;
 }
 
 /**
