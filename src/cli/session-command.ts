@@ -189,7 +189,7 @@ export const sessionBatchCommand = defineCommand({
     dir: DIR_OPTION,
     n: { type: 'int', min: 1, max: 100_000_000, description: 'samples in the batch', required: 'the number of samples in the batch' },
     out: { type: 'string', short: 'o', value: 'OUT.tar|DIR', description: 'the tar file, or a folder for batch-<b>.tar', required: 'a .tar file or a folder for batch-<b>.tar' },
-    strategy: { type: 'choice', choices: STRATEGIES, description: 'how this batch is drawn', defaultText: 'the session\'s' },
+    strategy: { type: 'choice', choices: STRATEGIES, description: 'how this batch is drawn', defaultText: 'the session\'s', path: 'strategy' },
     backend: { type: 'choice', choices: BACKENDS, description: 'GPU backend of the renderer', default: RENDER_DEFAULTS.backend },
     shadows: { type: 'choice', choices: SHADOW_MODES, description: 'shadow rendering', default: RENDER_DEFAULTS.shadows },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
