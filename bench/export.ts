@@ -1,7 +1,7 @@
 /**
  * Export benchmark: end-to-end images/s (render + encode + write + manifest) at 224x224 with one
- * object, for each writer, beside render-only throughput on the same samples. With labels when the
- * renderer provides them (checked at run time).
+ * object, for each writer (and the raw format's ImageFolder and WebDataset), beside render-only
+ * throughput on the same samples. With labels when the renderer provides them (checked at run time).
  * Usage: npm run bench:export [-- --count 300] [-- --rounds 3] [-- --quick]
  */
 import { mkdtemp, rm, readdir, stat } from 'node:fs/promises';
@@ -56,10 +56,11 @@ const renderOnly = async () => {
   for (let i = 0; i < count; i++) await renderer.render(describeSample(plan, i), frameOptions);
   return { seconds: (performance.now() - t0) / 1000, bytes: 0 };
 };
-const exportWith = (formats: WriterFormat[]) => async () => {
+const rawSpec = parseSpec({ ...spec, format: 'raw' }, catalog);
+const exportWith = (formats: WriterFormat[], raw = false) => async () => {
   const dir = await mkdtemp(join(tmpdir(), 'synth-bench-export-'));
   try {
-    const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'out'), formats });
+    const r = await exportDataset({ spec: raw ? rawSpec : spec, catalog, renderer, out: join(dir, 'out'), formats });
     return { seconds: r.seconds, bytes: await du(join(dir, 'out')) };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -68,6 +69,8 @@ const exportWith = (formats: WriterFormat[]) => async () => {
 const configs: [string, () => Promise<{ seconds: number; bytes: number }>][] = [
   [labelled ? 'render only (with labels)' : 'render only', renderOnly],
   ...([['imagefolder'], ['coco'], ['webdataset'], ['imagefolder', 'coco', 'webdataset']] as WriterFormat[][]).map((f) => [f.join('+'), exportWith(f)] as [string, () => Promise<{ seconds: number; bytes: number }>]),
+  ['imagefolder, format raw', exportWith(['imagefolder'], true)],
+  ['webdataset, format raw', exportWith(['webdataset'], true)],
 ];
 const best = new Map<string, { seconds: number; bytes: number }>();
 for (let round = 0; round < rounds; round++) {
