@@ -31,6 +31,7 @@ import { resolveClassMapping } from '../evaluate/scoring.js';
 import { checkSearch, worstCaseSearch } from '../evaluate/search.js';
 import type { ServerLimits } from './config.js';
 import { HttpError, badField, badInput, notFound } from './errors.js';
+import { ModelRunError } from '../diffusion/model-limits.js';
 import { methodNotAllowed, negotiate, requireJson } from './middleware.js';
 import { checkJobId, JOB_ID_RE, relativeFilePath, resolveInside } from './paths.js';
 import { jsonDepth, MAX_BODY_DEPTH, validateSpec } from './requests.js';
@@ -363,8 +364,10 @@ export class EvaluationJobs {
           logger.info(`evaluations: ${job.id} stopped at ${job.progress.done}/${job.progress.total}; runs again at the next start`);
         }
       } else {
-        const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof RangeError;
-        const code = err instanceof HttpError ? err.code : err instanceof InputError ? 'invalid_request' : err instanceof RenderError ? 'render_failed' : 'evaluation_failed';
+        // a model over its budget fails the evaluation for good (model_failed), as it fails other jobs
+        const known = err instanceof HttpError || err instanceof InputError || err instanceof OutputError || err instanceof RenderError || err instanceof ModelRunError;
+        const code = err instanceof HttpError ? err.code : err instanceof InputError ? 'invalid_request' : err instanceof RenderError ? 'render_failed'
+          : err instanceof ModelRunError ? 'model_failed' : 'evaluation_failed';
         this.finish(job, 'failed', { code, message: known ? (err as Error).message : 'the evaluation failed unexpectedly; the server log has the details' });
         logger.error(`evaluations: ${job.id} failed: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}`);
       }
