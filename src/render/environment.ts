@@ -53,16 +53,17 @@ function imageTexture(name: string): THREE.DataTexture {
   return tex;
 }
 
+/** Elevation rows of environmentRadiance. */
+export const RADIANCE_ROWS = 64;
+
 /**
- * A small equirectangular radiance map of the environment (sky gradient above, ground below), used as
- * scene.environment so metals and glossy surfaces reflect their surroundings.
+ * The environment's radiance by elevation, as metals and glossy surfaces reflect it (sky gradient
+ * above, ground below; indoors ceiling, walls and floor as lit, roughly): linear RGB, `rows` × 3 values
+ * from +90 to -90 degrees (row i at 90 - (i + 0.5) / rows * 180), each channel clamped to [0, 1]. The
+ * reflection maps are prefiltered from it (render/reflections.ts). Pure.
  */
-export function environmentMap(env: EnvironmentDef): THREE.DataTexture {
-  const w = 64;
-  const h = 32;
-  const data = new Uint8Array(w * h * 4);
-  const srgb = { r: 0, g: 0, b: 0 };
-  // Indoors the surroundings are ceiling, walls and floor (as lit, roughly); outdoors sky and ground.
+export function environmentRadiance(env: EnvironmentDef, rows = RADIANCE_ROWS): Float32Array {
+  const out = new Float32Array(rows * 3);
   const room = env.room;
   const zenith = room ? toColor(room.ceiling.color).multiplyScalar(0.75) : toColor(env.sky.zenith);
   const horizon = room ? surfaceMean(room.walls).multiplyScalar(0.85) : toColor(env.sky.horizon);
@@ -70,22 +71,16 @@ export function environmentMap(env: EnvironmentDef): THREE.DataTexture {
     : env.ground ? surfaceMean(env.ground).multiplyScalar(env.ground.shadowCatcher ? 1 : 0.5) : toColor(env.sky.horizon);
   const band = env.skyline ? toColor(env.skyline.color) : null;
   const c = new THREE.Color();
-  for (let y = 0; y < h; y++) {
-    const el = 90 - ((y + 0.5) / h) * 180;
+  for (let y = 0; y < rows; y++) {
+    const el = 90 - ((y + 0.5) / rows) * 180;
     if (el >= 0) c.copy(horizon).lerp(zenith, (el / 90) ** 0.6);
     else c.copy(ground).lerp(horizon, Math.max(0, 1 + el / 10) * 0.5);
     if (band && el >= 0 && el < env.skyline!.height) c.lerp(band, 0.6);
-    c.getRGB(srgb, THREE.SRGBColorSpace);
-    const px = [srgb.r, srgb.g, srgb.b].map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-    for (let x = 0; x < w; x++) data.set([px[0], px[1], px[2], 255], (y * w + x) * 4);
+    out[y * 3] = Math.min(1, Math.max(0, c.r));
+    out[y * 3 + 1] = Math.min(1, Math.max(0, c.g));
+    out[y * 3 + 2] = Math.min(1, Math.max(0, c.b));
   }
-  const tex = new THREE.DataTexture(data, w, h, THREE.RGBAFormat);
-  tex.mapping = THREE.EquirectangularReflectionMapping;
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.magFilter = THREE.LinearFilter;
-  tex.flipY = true;
-  tex.needsUpdate = true;
-  return tex;
+  return out;
 }
 
 /** The cached three.js objects of one environment, what the scene shows behind them, and the per-sample fix-ups. */

@@ -10,6 +10,7 @@ import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
 import { LabelRenderer, instanceAreaLabels, MAX_ID_OBJECTS } from './labels.js';
 import { Readback } from './readback.js';
+import { ReflectionMaps } from './reflections.js';
 import type { LabelSet } from '../labels/types.js';
 import type { LabelPass } from '../spec/schema.js';
 import { context, renderOutput, mrt, output, uniform, vec4 } from 'three/tsl';
@@ -117,7 +118,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     neutral: THREE.NeutralToneMapping, agx: THREE.AgXToneMapping, aces: THREE.ACESFilmicToneMapping, none: THREE.NoToneMapping,
   }[opts.toneMapping];
   renderer.outputColorSpace = THREE.SRGBColorSpace;
-  const stage = new Stage(library, opts.shadowMapSize, opts.shadows === 'soft');
+  const reflections = new ReflectionMaps(renderer);
+  const stage = new Stage(library, opts.shadowMapSize, opts.shadows === 'soft', (radiance) => reflections.create(radiance));
   // three advances its node frame (which gates per-frame work such as shadow-map updates) from the
   // animation loop; headless, we advance it once per sample so every render is a fresh frame.
   const maybeFrame = (renderer as unknown as { _nodes?: { nodeFrame?: { update(): void } } })._nodes?.nodeFrame;
@@ -217,6 +219,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       if (disposed) return;
       disposed = true;
       stage.dispose();
+      reflections.dispose();
       labelRenderer?.dispose();
       readback.dispose();
       targets.plain?.dispose();

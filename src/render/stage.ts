@@ -10,7 +10,8 @@ import { toColor } from '../assets/materials.js';
 import { kelvinToRgb } from '../core/color.js';
 import { bilinearShadowFilter } from './shadow-filter.js';
 import { cameraPosition, directionFrom } from './directions.js';
-import { buildEnvironment, environmentMap, type BuiltEnvironment } from './environment.js';
+import { buildEnvironment, environmentRadiance, type BuiltEnvironment } from './environment.js';
+import type { ReflectionMap } from './reflections.js';
 
 /** Environment-map (reflection) intensity on objects, per unit of the environment's ambient intensity. */
 const OBJECT_REFLECTION = 0.45;
@@ -31,8 +32,8 @@ export function shadowMapSizeFor(resolution: readonly [number, number], max: num
 interface EnvironmentEntry {
   def: EnvironmentDef;
   built: BuiltEnvironment;
-  /** Reflection map given to object materials. */
-  envMap: THREE.Texture;
+  /** Reflection map given to object materials (none without a painter: see Stage's constructor). */
+  reflection: ReflectionMap | null;
 }
 
 /** Fog distances that leave every visible depth unfogged (the camera's far plane is 400). */
@@ -61,9 +62,14 @@ export class Stage {
 
   /**
    * shadowMapSize: the largest shadow map (see shadowMapSizeFor); softShadows: filter the sun's shadow
-   * with bilinearShadowFilter (the renderer's `soft` mode, PCF shadow type).
+   * with bilinearShadowFilter (the renderer's `soft` mode, PCF shadow type); reflections: makes an
+   * environment's reflection map from its radiance rows on the GPU (ReflectionMaps.create; without it
+   * objects reflect nothing, for stages that are never rendered).
    */
-  constructor(private readonly library: AssetLibrary, private readonly shadowMapSize = 512, softShadows = false) {
+  constructor(
+    private readonly library: AssetLibrary, private readonly shadowMapSize = 512, softShadows = false,
+    private readonly reflections: ((radiance: Float32Array) => ReflectionMap) | null = null,
+  ) {
     const sun = this.sun;
     sun.castShadow = true; // its map is sized per sample (shadowMapSizeFor)
     sun.shadow.bias = -0.001;
@@ -88,7 +94,7 @@ export class Stage {
       // Reflections (image-based light) on objects only: on a CPU rasteriser, IBL on the ground and
       // walls costs about a quarter of the frame. Those surfaces get the same ambient amount from a
       // stronger hemisphere light instead.
-      entry = { def, built: buildEnvironment(def), envMap: environmentMap(def) };
+      entry = { def, built: buildEnvironment(def), reflection: this.reflections?.(environmentRadiance(def)) ?? null };
       this.environments.set(name, entry);
     }
     return entry;
@@ -123,7 +129,7 @@ export class Stage {
       built.object.traverse((c) => {
         const m = (c as THREE.Mesh).material as THREE.MeshStandardMaterial | undefined;
         if (m && m.isMeshStandardMaterial) {
-          m.envMap = es.envMap;
+          m.envMap = es.reflection?.texture ?? null;
           m.envMapIntensity = OBJECT_REFLECTION * env.ambient.intensity;
         }
       });
@@ -180,8 +186,8 @@ export class Stage {
 }
 
 /** Free one environment's meshes, environment map, background and extras. */
-function disposeEnvironment({ built, envMap }: EnvironmentEntry): void {
-  envMap.dispose();
+function disposeEnvironment({ built, reflection }: EnvironmentEntry): void {
+  reflection?.dispose();
   built.group.traverse((o) => {
     const mesh = o as THREE.Mesh;
     if (mesh.isMesh) {

@@ -135,3 +135,14 @@ test('a user class with vertex colours renders them (pooled meshes keep every at
     own.dispose();
   }
 });
+
+test('metals reflect their environment: a mirror sphere shows the sky above and the ground below', async (t) => {
+  const mirror = { ...object('sphere', 'white', 0), metalness: 1, roughness: 0.05 };
+  const desc = scene([mirror], { environment: 'meadow', camera: { distance: 4, elevation: 5, azimuth: 0, fov: 40, target: [0, 0.5, 0] } });
+  const f = await renderer.render(desc);
+  const top = pixel(f, ...project(desc, [0, 0.8, 0.3]));
+  const bottom = pixel(f, ...project(desc, [0, 0.2, 0.3]));
+  // meadow: a blue sky over green grass.
+  t.true(top[2] > top[0] + 30 && top[2] > top[1], `upper half reflects the blue sky, got ${top}`);
+  t.true(bottom[2] < top[2] - 30, `lower half reflects the darker ground, got ${bottom} under ${top}`);
+});
