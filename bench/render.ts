@@ -85,6 +85,9 @@ function specFor(size: number, objects: number, count: number, seed = 1) {
  * first-use costs (shader programs, environment scenes, textures) are paid before timing; a long
  * export pays them once too.
  */
+/** What the environments' first use added to the warm-up at the first size (see warmUp). */
+const environmentsFirstUse: { cost: { environments: number; extraMs: number; size: number } | null } = { cost: null };
+
 async function warmUp(size: number): Promise<void> {
   const grid = parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: allClasses, factors: { asset: { values: [0, 1, 2] }, texture: { values: ['default', 'checker', 'wood', 'noise'] } } }, catalog);
   const plan = planSampling(grid, catalog);
@@ -93,8 +96,18 @@ async function warmUp(size: number): Promise<void> {
   await renderRange(plan, 0, plan.count);
   if (workers > 1) await renderRange(plan, 1, plan.count);
   const envs = planSampling(parseSpec({ name: 'warm', mode: 'grid', resolution: [size, size], classes: ['cube'], factors: { environment: { values: [...allEnvs] }, objects: { values: [1, 5] } } }, catalog), catalog);
+  // The environments' first use (their meshes, reflection maps and shader variants), timed at the first
+  // size only: each thread's first pass over them against a pass once they are built.
+  const cold = performance.now();
   await renderRange(envs, 0, envs.count);
   if (workers > 1) await renderRange(envs, 1, envs.count);
+  const coldMs = performance.now() - cold;
+  if (environmentsFirstUse.cost === null) {
+    const warm = performance.now();
+    await renderRange(envs, 0, envs.count);
+    if (workers > 1) await renderRange(envs, 1, envs.count);
+    environmentsFirstUse.cost = { environments: allEnvs.length, extraMs: coldMs - (performance.now() - warm), size };
+  }
   // Five-object scenes: objects in slots 1-4 have pooled meshes of their own, and the export's
   // minimum-visible-pixels check renders with instance ids beside the colour (another shader variant
   // of every material). A long export pays for these once; unpaid, they were a third of the five-object
@@ -170,6 +183,11 @@ if (!skipTable) {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   console.log(`peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`);
+  const firstUse = environmentsFirstUse.cost;
+  if (firstUse) {
+    const perEnv = firstUse.extraMs / firstUse.environments;
+    console.log(`first use of the ${firstUse.environments} environments at ${firstUse.size}²: ${(firstUse.extraMs / 1000).toFixed(1)} s more than a pass once built (${perEnv.toFixed(0)} ms per environment, paid by each renderer thread, in parallel)`);
+  }
 }
 
 if (scaling) {

@@ -18,6 +18,7 @@ import { exportDataset, EXPORT_DEFAULTS } from '../export/export.js';
 import { parseFormats, WRITER_FORMATS } from '../export/manifest.js';
 import { resolveOutput, OUTPUT_ROOT_ENV } from '../export/output-root.js';
 import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-sheet.js';
+import { WriterPool, MAX_WRITER_THREADS, WRITER_THREADS_ENV } from '../pipeline/writer-pool.js';
 import { interruptible } from './interrupt.js';
 import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
 import { defineCommand, workersOption, WORKERS_OPTION } from './args.js';
@@ -58,6 +59,10 @@ export const exportCommand = defineCommand({
     'shard-size': { type: 'int', min: 1, max: 100_000_000, description: 'samples per WebDataset tar shard', default: EXPORT_DEFAULTS.shardSize },
     root: { type: 'string', value: 'DIR', description: 'refuse an --out outside this folder', defaultText: `$${OUTPUT_ROOT_ENV}, else none` },
     workers: WORKERS_OPTION,
+    writers: {
+      type: 'int', min: 1, max: MAX_WRITER_THREADS, value: 'N', defaultText: 'auto',
+      description: `writer threads (PNG/raw encoding, files), at most ${MAX_WRITER_THREADS}; auto: ${WRITER_THREADS_ENV} or the cores the renderer threads leave`,
+    },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
   notes: ASSET_NOTES,
@@ -77,13 +82,14 @@ export const exportCommand = defineCommand({
   const workers = workersOption(values.workers, last - first);
   const renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
+  const writers = values.writers === undefined ? undefined : new WriterPool({ threads: values.writers });
   try {
     return await interruptible(async (signal) => {
       if (!values.quiet) process.stderr.write(`rendering on ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description})${workers > 1 ? `, ${workers} renderer threads` : ''}\n`);
       let lastProgress = null as Parameters<NonNullable<Parameters<typeof exportDataset>[0]['onProgress']>>[0] | null;
       const result = await exportDataset({
         spec, catalog, renderer, out, formats, shardSize: values['shard-size'], shardIndex, numShards, resume: values.resume, overwrite: values.overwrite,
-        signal, onProgress: (p) => { lastProgress = p; printer?.update(p); },
+        writers, signal, onProgress: (p) => { lastProgress = p; printer?.update(p); },
       });
       if (printer && lastProgress) printer.finish(lastProgress);
       process.stdout.write(`wrote ${result.count} samples to ${out} (${result.rendered} rendered, ${result.skipped} already there) in ${formatDuration(result.seconds)}\n`);
@@ -91,7 +97,7 @@ export const exportCommand = defineCommand({
       return 0;
     });
   } finally {
-    await renderer.dispose();
+    await Promise.all([renderer.dispose(), writers?.close()]);
   }
 });
 

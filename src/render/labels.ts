@@ -90,24 +90,33 @@ export function boxesFromMask(mask: Uint8Array, width: number, height: number, i
   return { bbox: bbox.slice(1), area: area.slice(1) };
 }
 
+/** An object as placed for one frame: its class, label and object-to-world matrix (column-major). */
+export interface PlacedObject { class: string; label: number; objectToWorld: number[] }
+
 /** Object labels from an instance mask's boxes (instance k + 1 is objects[k]): box, area, visibility (1 when visible unless given). */
-function objectLabels({ bbox, area }: ReturnType<typeof boxesFromMask>, objects: readonly { root: THREE.Object3D; class: string; label: number }[], visibility?: number[]): ObjectLabel[] {
+function objectLabels({ bbox, area }: ReturnType<typeof boxesFromMask>, objects: readonly PlacedObject[], visibility?: number[]): ObjectLabel[] {
   return objects.map((o, k) => ({
     instance: k + 1, class: o.class, label: o.label, bbox: bbox[k], area: area[k],
-    visibility: visibility ? visibility[k] : area[k] > 0 ? 1 : 0, objectToWorld: o.root.matrixWorld.toArray(),
+    visibility: visibility ? visibility[k] : area[k] > 0 ? 1 : 0, objectToWorld: o.objectToWorld,
   } satisfies ObjectLabel));
+}
+
+/** `objects` as they stand now. */
+function placed(objects: readonly { root: THREE.Object3D; class: string; label: number }[]): PlacedObject[] {
+  return objects.map((o) => ({ class: o.class, label: o.label, objectToWorld: o.root.matrixWorld.toArray() }));
 }
 
 /**
  * Labels with each object's box and visible area from an RGBA8 image of instance ids (k + 1 in the
  * red channel for objects[k], 0 elsewhere), as the renderer's colour pass writes them beside the
- * image (FrameOptions.instanceAreas).
+ * image (FrameOptions.instanceAreas). Pure: the camera and objects as they were when the frame was drawn.
  */
-export function instanceAreaLabels(ids: Uint8Array, camera: THREE.PerspectiveCamera, w: number, h: number, objects: readonly { root: THREE.Object3D; class: string; label: number }[]): LabelSet {
+export function instanceAreaLabels(ids: Uint8Array, camera: CameraLabel, objects: readonly PlacedObject[]): LabelSet {
+  const { width: w, height: h } = camera;
   const n = w * h;
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) mask[i] = ids[i * 4];
-  return { width: w, height: h, camera: cameraLabel(camera, w, h), objects: objectLabels(boxesFromMask(mask, w, h, objects.length), objects) };
+  return { width: w, height: h, camera, objects: objectLabels(boxesFromMask(mask, w, h, objects.length), objects) };
 }
 
 /** The label pass state kept by a renderer: materials, target, and a solo scene for visibility. */
@@ -173,7 +182,7 @@ export class LabelRenderer {
     const camLabel = cameraLabel(camera, w, h);
     const labels: LabelSet = { width: w, height: h, objects: [], camera: camLabel };
     if (!needsLabelRender(passes)) {
-      labels.objects = objects.map((o, k) => ({ instance: k + 1, class: o.class, label: o.label, bbox: null, area: 0, visibility: 0, objectToWorld: o.root.matrixWorld.toArray() }));
+      labels.objects = placed(objects).map((o, k) => ({ instance: k + 1, ...o, bbox: null, area: 0, visibility: 0 }));
       return labels;
     }
     // Instance ids alone fit an 8-bit target (up to 255 objects).
@@ -229,7 +238,7 @@ export class LabelRenderer {
     }
     const boxes = boxesFromMask(instanceMask, w, h, objects.length);
     const visibility = passes.includes('visibility') && objects.length > 1 ? await this.visibility(objects, camera, w, h, boxes.area) : undefined;
-    labels.objects = objectLabels(boxes, objects, visibility);
+    labels.objects = objectLabels(boxes, placed(objects), visibility);
     return labels;
   }
 

@@ -22,7 +22,7 @@ export interface PoolWorkerData {
 /** A render request. */
 export type PoolRequest =
   | { type: 'render'; id: number; desc: SceneDescription; labels: LabelPass[] | null; instanceAreas?: boolean }
-  /** Finish the render in progress, drop the queued ones, free the device and end the thread. */
+  /** Finish the renders asked so far (at most THREAD_DEPTH), free the device and end the thread. */
   | { type: 'close' };
 
 /** What a worker answers. */
@@ -59,35 +59,35 @@ async function serve(port: NonNullable<typeof parentPort>, data: PoolWorkerData)
     port.close();
     return;
   }
-  // The worker's own queue, rendered one at a time, so `close` can drop what has not started.
-  const queue: Extract<PoolRequest, { type: 'render' }>[] = [];
-  let busy = false;
+  // Requests go to the renderer as they come: it draws them one at a time, in order, and draws the
+  // next while the last one's pixels come back (renderer.ts). `close` waits for those already asked.
+  let active = 0;
   let closing = false;
-  const finish = () => void Promise.resolve(renderer.dispose()).finally(() => port.close());
-  const pump = async () => {
-    busy = true;
-    for (let m = queue.shift(); m && !closing; m = queue.shift()) {
-      const options = m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined;
-      try {
-        const frame = await renderer.render(m.desc, options);
-        send({ type: 'frame', id: m.id, frame }, transferables(frame));
-      } catch (err) {
-        send({ type: 'error', id: m.id, name: (err as Error).name, message: (err as Error).message });
-      }
-    }
-    busy = false;
-    if (closing) finish();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    void Promise.resolve(renderer.dispose()).finally(() => port.close());
+  };
+  const start = (m: Extract<PoolRequest, { type: 'render' }>) => {
+    const options = m.labels ? { labels: m.labels } : m.instanceAreas ? { instanceAreas: true } : undefined;
+    active++;
+    renderer.render(m.desc, options).then(
+      (frame) => send({ type: 'frame', id: m.id, frame }, transferables(frame)),
+      (err: Error) => send({ type: 'error', id: m.id, name: err.name, message: err.message }),
+    ).finally(() => {
+      active--;
+      if (closing && active === 0) finish();
+    });
   };
   port.on('message', (m: PoolRequest) => {
     if (closing) return;
     if (m.type === 'close') {
       closing = true;
-      queue.length = 0;
-      if (!busy) finish();
+      if (active === 0) finish();
       return;
     }
-    queue.push(m);
-    if (!busy) void pump();
+    start(m);
   });
   send({ type: 'ready', backend: renderer.backend, adapter: renderer.adapter, threeRevision: renderer.threeRevision });
 }

@@ -43,10 +43,11 @@ export function autoWorkers(samples: number = Infinity, cores = availableParalle
 }
 
 /**
- * Renders handed to one thread at a time: its current one and the next, so it starts the next without
- * waiting for a message from the pool; the rest wait in the pool's queue.
+ * Renders handed to one thread at a time: the one whose pixels are coming back, the one it draws
+ * meanwhile (renderer.ts) and the next, so it starts that without waiting for a message from the
+ * pool; the rest wait in the pool's queue.
  */
-export const THREAD_DEPTH = 2;
+export const THREAD_DEPTH = 3;
 
 /**
  * Samples a caller should keep in flight on `renderer`: THREAD_DEPTH per pool worker, so each has its
@@ -199,8 +200,8 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
       });
     },
     /**
-     * Each worker finishes the render it is in, drops its queue, frees its device and ends; resolves
-     * when all have (renders still pending are rejected).
+     * Each worker finishes the renders it was handed (at most THREAD_DEPTH), frees its device and ends;
+     * resolves when all have (renders still pending are rejected at once).
      */
     async dispose() {
       if (disposed) return;

@@ -1,5 +1,5 @@
 /**
- * Render-target readback through one kept mappable buffer per target size, instead of three's
+ * Render-target readback through mappable buffers kept per target size, instead of three's
  * readRenderTargetPixelsAsync, which creates (and zero-fills) a new buffer for every call: on Dawn's
  * OpenGL ES backend that creation was about 5% of a 224x224 frame.
  */
@@ -17,17 +17,25 @@ function texelBytes(texture: THREE.Texture): { bytes: number; float: boolean } {
 /** Rows of a texture-to-buffer copy are padded to this many bytes (WebGPU's rule). */
 const ROW_ALIGN = 256;
 
-/** Reads render targets back with one mappable buffer per distinct byte size, kept between calls. Not re-entrant: one read at a time. */
+/**
+ * Reads render targets back through mappable buffers kept between calls: per byte size, as many as
+ * reads have been in flight at once (a renderer keeps a frame's readback pending while it draws the
+ * next: see renderer.ts), each reused once its read is done.
+ */
 export class Readback {
-  private readonly buffers = new Map<number, GPUBuffer>();
+  /** Idle buffers by byte size. */
+  private readonly idle = new Map<number, GPUBuffer[]>();
+  private readonly all = new Set<GPUBuffer>();
 
   constructor(private readonly renderer: THREE.WebGPURenderer, private readonly device: GPUDevice) {}
 
   /**
    * The pixels of texture `index` of `target` (already rendered; more than one with MRT), rows
-   * top-down as three returns them: Uint8Array or Float32Array.
+   * top-down as three returns them: Uint8Array or Float32Array. The copy is queued at once, behind
+   * what was rendered and ahead of anything rendered after this call, so the target can be drawn
+   * into again before the promise resolves.
    */
-  async read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
+  read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
     const { width: w, height: h } = target;
     const source = target.textures[index];
     if (!source) throw new RenderError(`readback: the target has ${target.textures.length} texture(s), got index ${index}`);
@@ -38,29 +46,44 @@ export class Readback {
     const rowBytes = w * bytes;
     const paddedRow = Math.ceil(rowBytes / ROW_ALIGN) * ROW_ALIGN;
     const size = paddedRow * h;
-    let buffer = this.buffers.get(size);
-    if (!buffer) {
-      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-      this.buffers.set(size, buffer);
-    }
+    const buffer = this.idle.get(size)?.pop() ?? this.create(size);
     const encoder = this.device.createCommandEncoder();
     encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow: paddedRow }, { width: w, height: h });
     this.device.queue.submit([encoder.finish()]);
-    await buffer.mapAsync(GPUMapMode.READ);
-    try {
-      const padded = new Uint8Array(buffer.getMappedRange());
-      const out = new Uint8Array(rowBytes * h);
-      if (paddedRow === rowBytes) out.set(padded);
-      else for (let row = 0; row < h; row++) out.set(padded.subarray(row * paddedRow, row * paddedRow + rowBytes), row * rowBytes);
-      return float ? new Float32Array(out.buffer) : out;
-    } finally {
-      buffer.unmap();
-    }
+    return buffer.mapAsync(GPUMapMode.READ).then(() => {
+      try {
+        const padded = new Uint8Array(buffer.getMappedRange());
+        const out = new Uint8Array(rowBytes * h);
+        if (paddedRow === rowBytes) out.set(padded);
+        else for (let row = 0; row < h; row++) out.set(padded.subarray(row * paddedRow, row * paddedRow + rowBytes), row * rowBytes);
+        return float ? new Float32Array(out.buffer) : out;
+      } finally {
+        buffer.unmap();
+        this.release(size, buffer);
+      }
+    }, (err: unknown) => {
+      this.release(size, buffer);
+      throw new RenderError(`readback: mapping the copy of a ${w}x${h} target failed: ${(err as Error).message}`);
+    });
+  }
+
+  private create(size: number): GPUBuffer {
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.all.add(buffer);
+    return buffer;
+  }
+
+  private release(size: number, buffer: GPUBuffer): void {
+    if (!this.all.has(buffer)) return; // disposed meanwhile
+    let list = this.idle.get(size);
+    if (!list) this.idle.set(size, (list = []));
+    list.push(buffer);
   }
 
   /** Free the kept buffers. */
   dispose(): void {
-    for (const b of this.buffers.values()) b.destroy();
-    this.buffers.clear();
+    for (const b of this.all) b.destroy();
+    this.all.clear();
+    this.idle.clear();
   }
 }

@@ -8,7 +8,7 @@ import { Stage } from './stage.js';
 import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
-import { LabelRenderer, instanceAreaLabels, MAX_ID_OBJECTS } from './labels.js';
+import { LabelRenderer, instanceAreaLabels, cameraLabel, MAX_ID_OBJECTS } from './labels.js';
 import { Readback } from './readback.js';
 import { ReflectionMaps } from './reflections.js';
 import type { LabelSet } from '../labels/types.js';
@@ -161,7 +161,14 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const readback = new Readback(renderer, gpu.device);
   let disposed = false;
 
-  async function renderNow(desc: SceneDescription, options: FrameOptions): Promise<Frame> {
+  /**
+   * Draw `desc` and queue its readback; the returned promise resolves once the GPU work is queued,
+   * to the frame still to come back. The stage is free for the next sample at once: a renderer draws
+   * sample n + 1 while sample n's pixels are still on their way (on a hardware GPU the thread's own
+   * JavaScript then overlaps the GPU's work and the readback; on llvmpipe the GPU's work is done
+   * inside the submit, so nothing changes). Label passes read back between passes and are drawn whole.
+   */
+  async function draw(desc: SceneDescription, options: FrameOptions): Promise<{ frame: Promise<Frame> }> {
     if (disposed) throw new RenderError('render: the renderer was disposed');
     try {
       const [w, h] = desc.resolution;
@@ -183,23 +190,28 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
         renderer.setRenderTarget(null);
         if (ids) built.forEach((b) => b.object.traverse((o) => { delete o.userData.synthInstance; }));
       }
-      // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
-      // finished every pass before it, so one wait covers both frames instead of one wait per pass
-      // (8-9% of a five-object sample with an 8-bit id pass).
       const objects = built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex }));
-      let labels: LabelSet | undefined;
       if (asked) {
+        // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
+        // finished every pass before it, so one wait covers both frames instead of one wait per pass
+        // (8-9% of a five-object sample with an 8-bit id pass).
         labelRenderer ??= new LabelRenderer(renderer, readback);
-        labels = await labelRenderer.render({
+        const labels = await labelRenderer.render({
           scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels!, objects,
           isSky: (mesh) => mesh.userData.labelSky === true,
         });
+        const rgba = (await readback.read(frameTarget)) as Uint8Array;
+        return { frame: Promise.resolve({ width: w, height: h, rgba, labels }) };
       }
-      const pixels = (await readback.read(frameTarget)) as Uint8Array;
-      if (ids) labels = instanceAreaLabels((await readback.read(frameTarget, 1)) as Uint8Array, stage.camera, w, h, objects);
-      const frame: Frame = { width: w, height: h, rgba: pixels };
-      if (labels) frame.labels = labels;
-      return frame;
+      const pixels = readback.read(frameTarget) as Promise<Uint8Array>;
+      if (!ids) return { frame: pixels.then((rgba) => ({ width: w, height: h, rgba })) };
+      // What the instance-area labels need of the stage, taken now: the stage moves on to the next sample.
+      const camera = cameraLabel(stage.camera, w, h);
+      const placed = objects.map((o) => ({ class: o.class, label: o.label, objectToWorld: o.root.matrixWorld.toArray() }));
+      const idPixels = readback.read(frameTarget, 1) as Promise<Uint8Array>;
+      return {
+        frame: Promise.all([pixels, idPixels]).then(([rgba, idRgba]) => ({ width: w, height: h, rgba, labels: instanceAreaLabels(idRgba, camera, placed) })),
+      };
     } finally {
       stage.clearObjects();
     }
@@ -211,9 +223,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     threeRevision: THREE.REVISION,
     library,
     render(desc, options = {}) {
-      const result = queue.then(() => renderNow(desc, options));
-      queue = result.catch(() => undefined);
-      return result;
+      // Draws one at a time, in call order; each frame's readback overlaps the draws after it.
+      const drawn = queue.then(() => draw(desc, options));
+      queue = drawn.catch(() => undefined);
+      return drawn.then((d) => d.frame);
     },
     dispose() {
       if (disposed) return;

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { fileTree } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'dist/cli/main.js');
 
@@ -36,6 +37,11 @@ test('export renders a tiny spec end to end', async (t) => {
   const again = await synth(['export', '--spec', spec, '--out', join(dir, 'out'), '--quiet']);
   t.is(again.code, 2, 'a non-empty output folder is refused');
   t.regex(again.stderr, /not empty/);
+  // --writers sets the writer threads, which change no byte of the dataset.
+  const two = await synth(['export', '--spec', spec, '--out', join(dir, 'two'), '--count', '4', '--seed', '9', '--writers', '2', '--quiet']);
+  t.is(two.code, 0, two.stderr);
+  const tree = async (d: string) => Object.fromEntries(Object.entries(await fileTree(d)).filter(([f]) => f !== 'manifest.json'));
+  t.deepEqual(await tree(join(dir, 'two')), await tree(join(dir, 'out')));
 });
 
 test('an invalid spec exits 2 with the JSON path and writes nothing', async (t) => {
@@ -59,6 +65,10 @@ test('an invalid spec exits 2 with the JSON path and writes nothing', async (t) 
   const workers = await synth(['export', '--spec', await specFile(await mkdtemp(join(tmpdir(), 'synth-cli-')), TINY), '--out', out, '--workers', '0']);
   t.is(workers.code, 2);
   t.regex(workers.stderr, /--workers: expected auto or an integer in \[1, 8\], got "?0/);
+  const writers = await synth(['export', '--spec', spec, '--out', out, '--writers', '17']);
+  t.is(writers.code, 2);
+  t.regex(writers.stderr, /--writers/);
+  t.regex(writers.stderr, /17/);
   const unknown = await synth(['export', '--bogus']);
   t.is(unknown.code, 2);
   t.false(existsSync(out));

@@ -105,7 +105,7 @@ test.serial('an export through a pool writes the same files as through one rende
 
 test.serial('disposing a pool with renders in flight ends its threads cleanly: the process exits with its own code, and a new pool works', async (t) => {
   // A worker thread stopped from outside while inside Dawn aborts the process (exit 134), so the pool
-  // lets each thread finish its render, drop its queue and end by itself. Run in a child process, whose
+  // lets each thread finish the renders it was handed and end by itself. Run in a child process, whose
   // exit code is the check.
   const script = `
     import { createAssetLibrary } from ${JSON.stringify(new URL('../../src/assets/library.ts', import.meta.url).href)};

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createAssetLibrary } from '../../src/assets/library.js';
-import { createRenderer, type SceneRenderer, type Frame } from '../../src/render/renderer.js';
+import { createRenderer, type SceneRenderer, type Frame, type FrameOptions } from '../../src/render/renderer.js';
 import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 import type { AssetClass } from '../../src/assets/kit.js';
@@ -145,4 +145,24 @@ test('metals reflect their environment: a mirror sphere shows the sky above and 
   // meadow: a blue sky over green grass.
   t.true(top[2] > top[0] + 30 && top[2] > top[1], `upper half reflects the blue sky, got ${top}`);
   t.true(bottom[2] < top[2] - 30, `lower half reflects the darker ground, got ${bottom} under ${top}`);
+});
+
+test('renders asked together (each drawn while the last one\'s pixels come back) equal renders asked one by one', async (t) => {
+  const descs = [
+    scene([object('cube', 'red', -1), object('sphere', 'blue', 1)]),
+    scene([object('torus', 'green', 0)], { environment: 'meadow' }),
+    scene([object('cube', 'yellow', 0.5), object('cube', 'purple', -0.5, 1)], { environment: 'night', resolution: [96, 64] }),
+    scene([object('sphere', 'white', 0)], { environment: 'living-room' }),
+  ];
+  const options: (FrameOptions | undefined)[] = [{ instanceAreas: true }, undefined, { instanceAreas: true }, { labels: ['boxes', 'depth'] }];
+  const alone: Frame[] = [];
+  for (const [k, d] of descs.entries()) alone.push(await renderer.render(d, options[k]));
+  const together = await Promise.all(descs.map((d, k) => renderer.render(d, options[k])));
+  for (const [k, f] of together.entries()) {
+    t.is(f.width, alone[k].width);
+    t.true(Buffer.from(f.rgba).equals(Buffer.from(alone[k].rgba)), `sample ${k}: the same pixels`);
+    t.deepEqual(f.labels, alone[k].labels, `sample ${k}: the same labels`);
+  }
+  t.true((together[0].labels?.objects ?? []).every((o) => o.area > 0), 'instance areas counted');
+  t.truthy(together[3].labels?.depth, 'label passes still come back');
 });
