@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'clients/python/**', 'models/**'] },
+  { ignores: ['dist/**', '.gpu/**', 'node_modules/**', 'data/**', 'clients/python/**', 'models/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

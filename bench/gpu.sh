@@ -1,10 +1,14 @@
 #!/bin/bash
 # The GPU measurements of docs/performance.md in one run, for the lent GPU machine (see
 # ../shared/gpu/README.md): after `./scripts/setup.sh` and `../shared/gpu/prepare.sh` here, call the
-# device with carry [".gpu"] and `bash .gpu/run.sh bash bench/gpu.sh` (about 7 minutes on an H200).
+# device with carry [".gpu"] and `bash .gpu/run.sh bash bench/gpu.sh` (about 5 minutes on an H200; the steps' limits add up to 9).
 # Writes everything it prints to $OUT/gpu-bench.txt as well (or ./gpu-bench.txt without $OUT).
-# Each step has its own time limit, so one that hangs does not cost the rest.
+# Each step has its own time limit, so one that hangs does not cost the rest. QUICK=1 shrinks every
+# step (a smoke run on a CPU machine: SYNTH_JS=<compiled sources> QUICK=1 bash bench/gpu.sh).
 set -u
+quick=${QUICK:-0}
+images=1500; exports=3000; sizes=224,512
+[ "$quick" = 1 ] && { images=100; exports=200; sizes=64; }
 out=${OUT:-.}/gpu-bench.txt
 js=${SYNTH_JS:-.gpu/js} # compiled sources (SYNTH_JS=dist tries the script here after npm run build)
 step() {
@@ -15,14 +19,16 @@ step() {
 }
 {
   nvidia-smi -L 2>/dev/null; nproc
-  step 150 node $js/bench/render.js --sizes 224,512
-  step 150 node $js/bench/render.js --skip-table --scaling --max-workers 8 --max-writers 8 --scaling-images 1500
+  step 120 node $js/bench/render.js --sizes $sizes $([ "$quick" = 1 ] && echo --quick)
+  step 180 node $js/bench/render.js --skip-table --scaling --max-workers 8 --max-writers 8 --scaling-images $images
   for size in 224 512; do
     for format in png raw jpeg; do
       spec=$(mktemp --suffix .json)
-      node -e "const s=require('./scenes/demo.json'); Object.assign(s,{count:3000,resolution:[$size,$size],format:'$format'}); process.stdout.write(JSON.stringify(s))" > "$spec"
+      node -e "const s=require('./scenes/demo.json'); Object.assign(s,{count:$exports,resolution:[$size,$size],format:'$format'}); process.stdout.write(JSON.stringify(s))" > "$spec"
       rm -rf /tmp/gpu-export
-      step 60 node $js/src/cli/main.js export --spec "$spec" --out /tmp/gpu-export --quiet
+      echo "# scenes/demo.json as $exports samples, ${size}², $format"
+      step 40 node $js/src/cli/main.js export --spec "$spec" --out /tmp/gpu-export --quiet
+      rm -f "$spec"
     done
   done
 } 2>&1 | tee "$out"

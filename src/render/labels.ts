@@ -149,8 +149,11 @@ export class LabelRenderer {
     return target;
   }
 
-  /** Render `scene` with the label materials it holds: floats (ids: false) or 8-bit instance ids. */
-  private async draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number, ids: boolean): Promise<Float32Array | Uint8Array> {
+  /**
+   * Render `scene` with the label materials it holds, floats (ids: false) or 8-bit instance ids, and
+   * queue its readback: the target can be drawn into again at once (readbacks are queued in order).
+   */
+  private draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number, ids: boolean): Promise<Float32Array | Uint8Array> {
     const target = this.ensureTarget(w, h, ids);
     const r = this.renderer;
     const prevOutput = r.getOutputRenderTarget();
@@ -161,29 +164,34 @@ export class LabelRenderer {
     r.setOutputRenderTarget(null);
     r.setRenderTarget(target);
     r.setClearColor(0x000000, 0);
-    r.render(scene, camera);
-    const px = await this.readback.read(target);
-    r.setRenderTarget(null);
-    r.setOutputRenderTarget(prevOutput);
-    r.setClearColor(prevClear, prevAlpha);
-    scene.background = bg;
-    return px;
+    try {
+      r.render(scene, camera);
+      return this.readback.read(target);
+    } finally {
+      r.setRenderTarget(null);
+      r.setOutputRenderTarget(prevOutput);
+      r.setClearColor(prevClear, prevAlpha);
+      scene.background = bg;
+    }
   }
 
   /**
    * Render the label passes of the current stage. `objects[k]` is the root of object k (instance k + 1)
-   * with its class index; `skyMeshes` are backdrop meshes at infinity.
+   * with its class index; `isSky` tells backdrop meshes at infinity. Every pass is drawn and its
+   * readback queued before this returns, so the stage may move on to the next sample at once; the
+   * promise resolves when the pixels are back and decoded.
    */
-  async render(opts: {
+  render(opts: {
     scene: THREE.Scene; camera: THREE.PerspectiveCamera; width: number; height: number; passes: readonly LabelPass[];
     objects: { root: THREE.Object3D; class: string; label: number }[]; isSky: (mesh: THREE.Mesh) => boolean;
   }): Promise<LabelSet> {
     const { scene, camera, width: w, height: h, passes, objects } = opts;
     const camLabel = cameraLabel(camera, w, h);
     const labels: LabelSet = { width: w, height: h, objects: [], camera: camLabel };
+    const where = placed(objects);
     if (!needsLabelRender(passes)) {
-      labels.objects = placed(objects).map((o, k) => ({ instance: k + 1, ...o, bbox: null, area: 0, visibility: 0 }));
-      return labels;
+      labels.objects = where.map((o, k) => ({ instance: k + 1, ...o, bbox: null, area: 0, visibility: 0 }));
+      return Promise.resolve(labels);
     }
     // Instance ids alone fit an 8-bit target (up to 255 objects).
     const ids = !needsFullLabelRender(passes) && objects.length <= MAX_ID_OBJECTS;
@@ -205,12 +213,23 @@ export class LabelRenderer {
       swapped.push([mesh, mesh.material]);
       mesh.material = lm.material;
     });
-    let px: Float32Array | Uint8Array;
+    let pending: Promise<Float32Array | Uint8Array>;
     try {
-      px = await this.draw(scene, camera, w, h, ids);
+      pending = this.draw(scene, camera, w, h, ids);
     } finally {
       for (const [mesh, m] of swapped) mesh.material = m;
     }
+    const alone = passes.includes('visibility') && objects.length > 1 ? this.drawAlone(objects, camera, w, h) : null;
+    alone?.catch(() => undefined); // awaited by decode, unless the main pass failed first
+    return this.decode(pending, alone, labels, where, passes, ids);
+  }
+
+  /** The label set from the passes' pixels, once they are back. */
+  private async decode(
+    pending: Promise<Float32Array | Uint8Array>, alone: Promise<number[]> | null, labels: LabelSet, where: PlacedObject[], passes: readonly LabelPass[], ids: boolean,
+  ): Promise<LabelSet> {
+    const { width: w, height: h } = labels;
+    const px = await pending;
     const n = w * h;
     const instanceMask = new Uint8Array(n);
     if (ids) {
@@ -236,15 +255,18 @@ export class LabelRenderer {
       if (passes.includes('depth')) labels.depth = depth;
       if (passes.includes('normals')) labels.normals = normals;
     }
-    const boxes = boxesFromMask(instanceMask, w, h, objects.length);
-    const visibility = passes.includes('visibility') && objects.length > 1 ? await this.visibility(objects, camera, w, h, boxes.area) : undefined;
-    labels.objects = objectLabels(boxes, placed(objects), visibility);
+    const boxes = boxesFromMask(instanceMask, w, h, where.length);
+    const visibility = alone ? (await alone).map((a, k) => (a > 0 ? Math.min(1, boxes.area[k] / a) : 0)) : undefined;
+    labels.objects = objectLabels(boxes, where, visibility);
     return labels;
   }
 
-  /** Visible over unoccluded pixels, each object rendered alone (only for scenes of several objects). */
-  private async visibility(objects: { root: THREE.Object3D }[], camera: THREE.Camera, w: number, h: number, visible: number[]): Promise<number[]> {
-    const out: number[] = [];
+  /**
+   * Each object's pixels when drawn alone (visibility is its visible pixels over these; only for scenes
+   * of several objects): every solo pass drawn now, counted when the pixels are back.
+   */
+  private drawAlone(objects: { root: THREE.Object3D }[], camera: THREE.Camera, w: number, h: number): Promise<number[]> {
+    const counts: Promise<number>[] = [];
     const ids = objects.length <= MAX_ID_OBJECTS;
     for (const [k, o] of objects.entries()) {
       const parent = o.root.parent;
@@ -256,18 +278,18 @@ export class LabelRenderer {
         if (mesh.isMesh) { swapped.push([mesh, mesh.material]); mesh.material = lm.material; }
       });
       this.solo.add(o.root);
-      let px: Float32Array | Uint8Array;
       try {
-        px = await this.draw(this.solo, camera, w, h, ids);
+        counts.push(this.draw(this.solo, camera, w, h, ids).then((px) => {
+          let alone = 0;
+          for (let i = 0; i < w * h; i++) if (Math.round(px[i * 4]) === k + 1) alone++;
+          return alone;
+        }));
       } finally {
         parent?.add(o.root);
         for (const [mesh, m] of swapped) mesh.material = m;
       }
-      let alone = 0;
-      for (let i = 0; i < w * h; i++) if (Math.round(px[i * 4]) === k + 1) alone++;
-      out.push(alone > 0 ? Math.min(1, visible[k] / alone) : 0);
     }
-    return out;
+    return Promise.all(counts);
   }
 
   dispose(): void {

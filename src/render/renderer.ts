@@ -166,7 +166,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
    * to the frame still to come back. The stage is free for the next sample at once: a renderer draws
    * sample n + 1 while sample n's pixels are still on their way (on a hardware GPU the thread's own
    * JavaScript then overlaps the GPU's work and the readback; on llvmpipe the GPU's work is done
-   * inside the submit, so nothing changes). Label passes read back between passes and are drawn whole.
+   * inside the submit, so nothing changes). Label passes likewise: all drawn now, decoded when back.
    */
   async function draw(desc: SceneDescription, options: FrameOptions): Promise<{ frame: Promise<Frame> }> {
     if (disposed) throw new RenderError('render: the renderer was disposed');
@@ -193,15 +193,15 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       const objects = built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex }));
       if (asked) {
         // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
-        // finished every pass before it, so one wait covers both frames instead of one wait per pass
-        // (8-9% of a five-object sample with an 8-bit id pass).
+        // finished every pass before it, so one wait covers all the frames instead of one per pass
+        // (8-9% of a five-object sample with an 8-bit id pass). Their pixels come back later, too.
         labelRenderer ??= new LabelRenderer(renderer, readback);
-        const labels = await labelRenderer.render({
+        const labels = labelRenderer.render({
           scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels!, objects,
           isSky: (mesh) => mesh.userData.labelSky === true,
         });
-        const rgba = (await readback.read(frameTarget)) as Uint8Array;
-        return { frame: Promise.resolve({ width: w, height: h, rgba, labels }) };
+        const image = readback.read(frameTarget) as Promise<Uint8Array>;
+        return { frame: Promise.all([image, labels]).then(([rgba, set]) => ({ width: w, height: h, rgba, labels: set })) };
       }
       const pixels = readback.read(frameTarget) as Promise<Uint8Array>;
       if (!ids) return { frame: pixels.then((rgba) => ({ width: w, height: h, rgba })) };

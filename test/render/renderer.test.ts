@@ -153,8 +153,12 @@ test('renders asked together (each drawn while the last one\'s pixels come back)
     scene([object('torus', 'green', 0)], { environment: 'meadow' }),
     scene([object('cube', 'yellow', 0.5), object('cube', 'purple', -0.5, 1)], { environment: 'night', resolution: [96, 64] }),
     scene([object('sphere', 'white', 0)], { environment: 'living-room' }),
+    scene([object('cube', 'red', 0.3), object('sphere', 'blue', -0.3, 1.2), object('torus', 'green', 1.5, -0.5)], { environment: 'desert', resolution: [120, 90] }),
+    scene([object('cube', 'white', 0)], { environment: 'snow' }),
   ];
-  const options: (FrameOptions | undefined)[] = [{ instanceAreas: true }, undefined, { instanceAreas: true }, { labels: ['boxes', 'depth'] }];
+  const options: (FrameOptions | undefined)[] = [
+    { instanceAreas: true }, undefined, { instanceAreas: true }, { labels: ['boxes', 'depth'] }, { labels: ['segmentation', 'visibility', 'normals'] }, undefined,
+  ];
   const alone: Frame[] = [];
   for (const [k, d] of descs.entries()) alone.push(await renderer.render(d, options[k]));
   const together = await Promise.all(descs.map((d, k) => renderer.render(d, options[k])));
@@ -165,4 +169,6 @@ test('renders asked together (each drawn while the last one\'s pixels come back)
   }
   t.true((together[0].labels?.objects ?? []).every((o) => o.area > 0), 'instance areas counted');
   t.truthy(together[3].labels?.depth, 'label passes still come back');
+  const partly = together[4].labels!.objects.map((o) => o.visibility);
+  t.true(partly.every((v) => v > 0 && v <= 1) && partly.some((v) => v < 1), `visibility from solo passes: ${partly}`);
 });
