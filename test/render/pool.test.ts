@@ -64,7 +64,7 @@ test.serial('a pool of renderer threads draws the same frames and labels as one 
   await t.throwsAsync(pool.render(describeSample(plan, 0)), { message: /disposed/ });
 });
 
-test.serial('renders wait in the pool and go to whichever thread frees first: a slow render holds up one render, not a backlog', async (t) => {
+test.serial('renders wait in the pool and go to whichever thread frees first: a slow render holds up only those handed to its thread, not a backlog', async (t) => {
   const big = planSampling(parseSpec({ name: 'big', seed: 1, count: 4, resolution: [1024, 1024], classes: ['dog', 'car'], labels: ['segmentation', 'depth', 'normals'], factors: { objects: { const: 5 } } }, catalog), catalog);
   const small = planSampling(parseSpec({ name: 'small', seed: 1, count: 16, resolution: [32, 32], classes: ['cube'] }, catalog), catalog);
   const bigOptions = { labels: ['segmentation', 'depth', 'normals'] as const };
@@ -76,9 +76,9 @@ test.serial('renders wait in the pool and go to whichever thread frees first: a 
     const slow = pool.render(describeSample(big, 2), bigOptions).then(() => order.push('big'));
     const quick = Array.from({ length: 7 }, (_, i) => pool.render(describeSample(small, 4 + i)).then(() => order.push(`small${i}`)));
     await Promise.all([slow, ...quick]);
-    // Two renders go to each thread at a time: the big one and the second small one share a thread,
-    // the other thread takes every small one after. Per-thread queues filled up front would leave three
-    // small renders behind the big one.
+    // THREAD_DEPTH (3) renders go to each thread at a time: the big one shares its thread with two small
+    // ones, the other thread takes every small one after. Per-thread queues filled up front would leave
+    // three small renders behind the big one.
     const before = order.indexOf('big');
     t.true(before >= 5, `small renders answered before the big one: ${before} (${order.join(' ')})`);
   } finally {

@@ -172,3 +172,23 @@ test('renders asked together (each drawn while the last one\'s pixels come back)
   const partly = together[4].labels!.objects.map((o) => o.visibility);
   t.true(partly.every((v) => v > 0 && v <= 1) && partly.some((v) => v < 1), `visibility from solo passes: ${partly}`);
 });
+
+test('a render that fails among renders asked together fails alone: the ones around it come back whole', async (t) => {
+  const good = scene([object('cube', 'red', 0)], { environment: 'meadow' });
+  const before = await renderer.render(good);
+  const results = await Promise.allSettled([
+    renderer.render(good),
+    renderer.render(scene([object('cube', 'red', 0)], { environment: 'no-such-place' })),
+    renderer.render(scene([object('no-such-class', 'red', 0)])),
+    renderer.render(good, { instanceAreas: true }),
+  ]);
+  t.is(results[1].status, 'rejected');
+  t.regex(String((results[1] as PromiseRejectedResult).reason), /no-such-place/);
+  t.is(results[2].status, 'rejected');
+  t.regex(String((results[2] as PromiseRejectedResult).reason), /no-such-class/);
+  for (const k of [0, 3]) {
+    const r = results[k];
+    t.is(r.status, 'fulfilled');
+    if (r.status === 'fulfilled') t.true(Buffer.from(r.value.rgba).equals(Buffer.from(before.rgba)), `render ${k}: the same pixels as alone`);
+  }
+});
