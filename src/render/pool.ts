@@ -51,11 +51,12 @@ export const THREAD_DEPTH = 3;
 
 /**
  * Samples a caller should keep in flight on `renderer`: THREAD_DEPTH per pool worker, so each has its
- * next one while its last answer travels back; one for a single renderer.
+ * next one while its last answer travels back; two for a single renderer, which draws the second while
+ * the first one's pixels come back (renderer.ts).
  */
 export function samplesInFlight(renderer: Pick<SceneRenderer, 'parallelism'>): number {
   const workers = renderer.parallelism ?? 1;
-  return workers > 1 ? THREAD_DEPTH * workers : 1;
+  return workers > 1 ? THREAD_DEPTH * workers : 2;
 }
 
 /**
