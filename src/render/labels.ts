@@ -101,8 +101,8 @@ function objectLabels({ bbox, area }: ReturnType<typeof boxesFromMask>, objects:
   } satisfies ObjectLabel));
 }
 
-/** `objects` as they stand now. */
-function placed(objects: readonly { root: THREE.Object3D; class: string; label: number }[]): PlacedObject[] {
+/** `objects` as they stand now (what their labels keep once the stage moves on). */
+export function placed(objects: readonly { root: THREE.Object3D; class: string; label: number }[]): PlacedObject[] {
   return objects.map((o) => ({ class: o.class, label: o.label, objectToWorld: o.root.matrixWorld.toArray() }));
 }
 

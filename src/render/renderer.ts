@@ -8,7 +8,7 @@ import { Stage } from './stage.js';
 import type { SceneDescription } from '../spec/sample.js';
 import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
-import { LabelRenderer, instanceAreaLabels, cameraLabel, MAX_ID_OBJECTS } from './labels.js';
+import { LabelRenderer, instanceAreaLabels, cameraLabel, placed, MAX_ID_OBJECTS } from './labels.js';
 import { Readback } from './readback.js';
 import { ReflectionMaps } from './reflections.js';
 import type { LabelSet } from '../labels/types.js';
@@ -207,10 +207,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       if (!ids) return { frame: pixels.then((rgba) => ({ width: w, height: h, rgba })) };
       // What the instance-area labels need of the stage, taken now: the stage moves on to the next sample.
       const camera = cameraLabel(stage.camera, w, h);
-      const placed = objects.map((o) => ({ class: o.class, label: o.label, objectToWorld: o.root.matrixWorld.toArray() }));
+      const where = placed(objects);
       const idPixels = readback.read(frameTarget, 1) as Promise<Uint8Array>;
       return {
-        frame: Promise.all([pixels, idPixels]).then(([rgba, idRgba]) => ({ width: w, height: h, rgba, labels: instanceAreaLabels(idRgba, camera, placed) })),
+        frame: Promise.all([pixels, idPixels]).then(([rgba, idRgba]) => ({ width: w, height: h, rgba, labels: instanceAreaLabels(idRgba, camera, where) })),
       };
     } finally {
       stage.clearObjects();
