@@ -1,7 +1,7 @@
 #!/bin/bash
 # The GPU measurements of docs/performance.md in one run, for the lent GPU machine (see
 # ../shared/gpu/README.md): after `./scripts/setup.sh` and `../shared/gpu/prepare.sh` here, call the
-# device with carry [".gpu"] and `bash .gpu/run.sh bash bench/gpu.sh` (about 5 minutes on an H200; the steps' limits add up to 9).
+# device with carry [".gpu"] and `bash .gpu/run.sh bash bench/gpu.sh` (about 5 minutes on an H200; the steps' limits add up to 560 s).
 # Writes everything it prints to $OUT/gpu-bench.txt as well (or ./gpu-bench.txt without $OUT).
 # Each step has its own time limit, so one that hangs does not cost the rest. QUICK=1 shrinks every
 # step (a smoke run on a CPU machine: SYNTH_JS=<compiled sources> QUICK=1 bash bench/gpu.sh).
@@ -20,7 +20,9 @@ step() {
 {
   nvidia-smi -L 2>/dev/null; nproc
   step 120 node $js/bench/render.js --sizes $sizes $([ "$quick" = 1 ] && echo --quick)
-  step 180 node $js/bench/render.js --skip-table --scaling --max-workers 8 --max-writers 8 --scaling-images $images
+  step 150 node $js/bench/render.js --skip-table --scaling --max-workers 8 --max-writers 8 --scaling-images $images
+  # The same table at 224² with one frame per readback, against the default batch of the first step.
+  step 50 node $js/bench/render.js --sizes ${sizes%%,*} --quick --batch 1
   for size in 224 512; do
     for format in png raw jpeg; do
       spec=$(mktemp --suffix .json)

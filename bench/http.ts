@@ -8,7 +8,7 @@
  * Rows run in `--passes` interleaved passes (default 2; 1 with --quick) and report each figure's mean
  * over them: this machine's speed drifts from minute to minute.
  * Before the timed rows the server gets `--warm-up` seconds of load per size (default 15; 4 with --quick).
- * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --passes 2] [-- --warm-up 15] [-- --stream-count 500] [-- --workers auto|N]
+ * Usage: npm run bench:http [-- --quick] [-- --duration 5] [-- --passes 2] [-- --warm-up 15] [-- --stream-count 500] [-- --workers auto|N] [-- --frames-per-readback N]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createAssetLibrary } from '../src/assets/library.js';
 import { createRenderers, samplesInFlight } from '../src/render/pool.js';
 import { workersOption } from '../src/cli/args.js';
+import { RENDER_DEFAULTS } from '../src/render/renderer.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
 import { exportDataset, type WriterFormat } from '../src/export/export.js';
@@ -61,7 +62,8 @@ function renderSpec(side: number, seed: number) {
 // ---------------------------------------------------------------- the server
 const dataDir = await mkdtemp(join(tmpdir(), 'synth-bench-http-'));
 const workers = args.includes('--workers') ? args[args.indexOf('--workers') + 1] : 'auto';
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--quiet', '--workers', workers, '--max-stream-count', String(Math.max(streamCount, 1000))], { stdio: ['ignore', 'pipe', 'inherit'] });
+const framesPerReadback = args.includes('--frames-per-readback') ? Number(args[args.indexOf('--frames-per-readback') + 1]) : RENDER_DEFAULTS.batch;
+const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--quiet', '--workers', workers, '--frames-per-readback', String(framesPerReadback), '--max-stream-count', String(Math.max(streamCount, 1000))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (d) => {
@@ -129,7 +131,7 @@ const streamSpec = {
 // The comparison is with `synth export` of the same spec as the CLI runs it: its renderer threads
 // (autoWorkers for the count) and their rasteriser setting (framePixels of the spec), in this process,
 // while the server idles. Stream and exports alternate in `passes` rounds (this machine drifts).
-const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), framePixels: streamSpec.resolution[0] * streamSpec.resolution[1] });
+const renderer = await createRenderers(library, { workers: workersOption(workers, streamCount), batch: framesPerReadback, framePixels: streamSpec.resolution[0] * streamSpec.resolution[1] });
 const spec = parseSpec(streamSpec, catalog);
 const plan = planSampling(spec, catalog);
 const warming: Promise<unknown>[] = []; // the same warm-up as the server gets, as many in flight as export keeps

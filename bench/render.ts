@@ -3,7 +3,7 @@
  * resolutions, with 1 and 5 objects, peak RSS, and RSS growth over a long run; with --scaling, a row per
  * renderer-thread count (render-only and end to end) and per writer-thread count (end to end, PNG and
  * raw, with the renderer and with stored frames: the writers' ceiling) at 224² one object.
- * Usage: npm run bench:render [-- --quick] [-- --sizes 64,224] [-- --long 10000] [-- --skip-table] [-- --workers auto|N]
+ * Usage: npm run bench:render [-- --quick] [-- --sizes 64,224] [-- --long 10000] [-- --skip-table] [-- --workers auto|N] [-- --batch N]
  *   [-- --scaling] [-- --max-workers N] [-- --max-writers N] [-- --scaling-images N]
  * Renders as `synth export` does: `--workers auto` (the default) picks the renderer threads the CLI
  * picks for a long job (render/pool.ts), and every loop keeps two samples per renderer in flight.
@@ -15,7 +15,7 @@ import { createAssetLibrary } from '../src/assets/library.js';
 import { autoWorkers, createRenderers, samplesInFlight, MAX_WORKERS } from '../src/render/pool.js';
 import { rasterThreads } from '../src/render/gpu.js';
 import { workersOption } from '../src/cli/args.js';
-import type { Frame, FrameOptions, SceneRenderer } from '../src/render/renderer.js';
+import { RENDER_DEFAULTS, MAX_BATCH, type Frame, type FrameOptions, type SceneRenderer } from '../src/render/renderer.js';
 import type { SamplingPlan } from '../src/spec/sample.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
@@ -49,13 +49,14 @@ const intArg = (name: string, fallback: number, max: number) => {
   }
   return v;
 };
+const batch = intArg('--batch', RENDER_DEFAULTS.batch, MAX_BATCH);
 const maxWorkers = intArg('--max-workers', autoWorkers(Infinity), MAX_WORKERS);
 const maxWriters = intArg('--max-writers', Math.min(8, availableParallelism()), MAX_WRITER_THREADS);
 const scalingImages = intArg('--scaling-images', quick ? 120 : 400, 100_000);
 // llvmpipe's rasteriser threads are set once per process, for the largest frame asked (as `synth export`
 // sets them for its spec's resolution): with 512 in the table every row gets four (llvmpipeThreads).
 const largest = Math.max(224, ...sizes); // the demo and all-labels rows are 224x224; --long renders 224x224
-const renderer = await createRenderers(library, { workers, framePixels: largest * largest });
+const renderer = await createRenderers(library, { workers, batch, framePixels: largest * largest });
 const depth = samplesInFlight(renderer);
 
 /** Render samples [from, to) of `plan` with `depth` in flight. */
@@ -178,7 +179,7 @@ if (!skipTable) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   const threads = rasterThreads();
-  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, llvmpipe rasteriser threads: ${threads ?? 'n/a'}${threads === 0 ? ' (each renderer thread rasterises its own frames)' : ''}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
+  console.log(`\nbackend: ${renderer.backend} (${renderer.adapter.device || renderer.adapter.description}), renderers: ${workers}, frames per readback: ${batch}, llvmpipe rasteriser threads: ${threads ?? 'n/a'}${threads === 0 ? ' (each renderer thread rasterises its own frames)' : ''}, classes: ${allClasses.length}, environments: ${allEnvs.length} (mean over all)`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
@@ -208,7 +209,7 @@ if (scaling) {
   };
   const counts = [...new Set([1, 2, 4, 8].filter((k) => k <= maxWorkers).concat(maxWorkers))].sort((a, b) => a - b);
   for (const k of counts) {
-    const r = k === workers ? renderer : await createRenderers(library, { workers: k, framePixels: 224 * 224 });
+    const r = k === workers ? renderer : await createRenderers(library, { workers: k, batch, framePixels: 224 * 224 });
     const writers = new WriterPool({ threads: writerThreads(k) });
     const inFlight = samplesInFlight(r);
     const range = async (from: number, to: number) => {

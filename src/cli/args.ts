@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { InputError, inputError, withInputPaths } from '../core/errors.js';
 import { autoWorkers, MAX_WORKERS } from '../render/pool.js';
+import { RENDER_DEFAULTS, MAX_BATCH } from '../render/renderer.js';
 
 interface OptionBase {
   /** One line for the help: what the option does. */
@@ -315,3 +316,9 @@ export function workersOption(value: string | undefined, samples?: number): numb
 export const WORKERS_OPTION = {
   type: 'string', value: 'auto|N', description: `renderer threads, at most ${MAX_WORKERS}; auto picks by the machine's cores and the job's size`, defaultText: 'auto',
 } as const satisfies StringOptionDef;
+
+/** The `--frames-per-readback` entry of a table: frames a renderer thread reads back together (RenderOptions.batch). */
+export const BATCH_OPTION = {
+  type: 'int', min: 1, max: MAX_BATCH, value: 'N', default: RENDER_DEFAULTS.batch,
+  description: 'frames each renderer thread draws into the layers of one target and reads back at once (fewer for large frames: 16 MB of layers at most; 1: one at a time)',
+} as const satisfies IntOptionDef;

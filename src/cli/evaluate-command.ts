@@ -18,7 +18,7 @@ import { resolveClassMapping } from '../evaluate/scoring.js';
 import { checkSearch as searchSpaceCheck, worstCaseSearch } from '../evaluate/search.js';
 import { interruptible } from './interrupt.js';
 import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
-import { defineCommand, workersOption, WORKERS_OPTION } from './args.js';
+import { defineCommand, workersOption, WORKERS_OPTION, BATCH_OPTION } from './args.js';
 
 /**
  * `--map`: a JSON file, inline JSON, or `class=model[+model...]` pairs separated by commas (a model
@@ -74,6 +74,7 @@ export const evaluateCommand = defineCommand({
     overwrite: { type: 'boolean', description: 'replace the contents of --out' },
     threads: { type: 'int', min: 0, max: 256, value: 'T', description: 'onnxruntime threads (0: its own choice)', default: 0 },
     workers: WORKERS_OPTION,
+    'frames-per-readback': BATCH_OPTION,
     backend: { type: 'choice', choices: BACKENDS, description: 'GPU backend of the renderer', default: RENDER_DEFAULTS.backend },
     shadows: { type: 'choice', choices: SHADOW_MODES, description: 'shadow rendering', default: RENDER_DEFAULTS.shadows },
     assets: ASSETS_OPTION,
@@ -108,7 +109,7 @@ model's size for exact pixels). The report is the same, byte for byte, for the s
       await checkOutput(out, values.overwrite);
       const workers = workersOption(values.workers, plan.count + values.search);
       if (values.search > 0) searchSpaceCheck(spec, specClassesOf(spec), values.search);
-      renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
+      renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, batch: values['frames-per-readback'], assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
       input = { kind: 'spec', plan, renderer };
       if (values.search > 0) search = worstCaseSearch({ plan, renderer, classes: specClassesOf(spec), budget: values.search, field: '--search' });
       if (!values.quiet) process.stderr.write(`evaluating ${model.manifest.name} on ${plan.count} samples of ${spec.name}, rendered on ${renderer.backend}${workers > 1 ? ` (${workers} renderer threads)` : ''}\n`);
@@ -121,7 +122,7 @@ model's size for exact pixels). The report is the same, byte for byte, for the s
       const result = await evaluate({
         input, classifier: model.classifier, modelSha256: await fileSha256(join(model.dir, model.manifest.file)), map, mapField: '--map', out,
         search, searchBudget: values.search,
-        overwrite: values.overwrite, saveImages: values['save-images'], batch: values.batch, topK: values['top-k'], minCellCount: values['min-cell'],
+        overwrite: values.overwrite, saveImages: values['save-images'], batch: values['frames-per-readback'], topK: values['top-k'], minCellCount: values['min-cell'],
         signal, onProgress: (p) => { last = p; printer?.update(p); },
       });
       if (printer && last) printer.finish(last);

@@ -21,7 +21,7 @@ import { composeContactSheet, CONTACT_SHEET_DEFAULTS } from '../export/contact-s
 import { WriterPool, MAX_WRITER_THREADS, WRITER_THREADS_ENV } from '../pipeline/writer-pool.js';
 import { interruptible } from './interrupt.js';
 import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
-import { defineCommand, workersOption, WORKERS_OPTION } from './args.js';
+import { defineCommand, workersOption, WORKERS_OPTION, BATCH_OPTION } from './args.js';
 
 /** The spec used when --spec is not given: a small demo dataset. */
 export const DEMO_SPEC_PATH = fileURLToPath(new URL('../../scenes/demo.json', import.meta.url));
@@ -59,6 +59,7 @@ export const exportCommand = defineCommand({
     'shard-size': { type: 'int', min: 1, max: 100_000_000, description: 'samples per WebDataset tar shard', default: EXPORT_DEFAULTS.shardSize },
     root: { type: 'string', value: 'DIR', description: 'refuse an --out outside this folder', defaultText: `$${OUTPUT_ROOT_ENV}, else none` },
     workers: WORKERS_OPTION,
+    'frames-per-readback': BATCH_OPTION,
     writers: {
       type: 'int', min: 1, max: MAX_WRITER_THREADS, value: 'N', defaultText: 'auto',
       description: `writer threads (PNG/raw encoding, files), at most ${MAX_WRITER_THREADS}; auto: ${WRITER_THREADS_ENV} or the cores the renderer threads leave`,
@@ -80,7 +81,7 @@ export const exportCommand = defineCommand({
   const out = await resolveOutput(values.out, values.root ?? process.env[OUTPUT_ROOT_ENV]);
   const [first, last] = shardRange(spec.count, shardIndex, numShards);
   const workers = workersOption(values.workers, last - first);
-  const renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
+  const renderer = await createRenderers(library, { backend: values.backend, shadows: values.shadows, workers, batch: values['frames-per-readback'], assetsDir: values.assets, framePixels: spec.resolution[0] * spec.resolution[1] });
   const printer = values.quiet ? null : createProgressPrinter({ label: 'export ' });
   const writers = values.writers === undefined ? undefined : new WriterPool({ threads: values.writers });
   try {

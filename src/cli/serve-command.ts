@@ -8,7 +8,7 @@ import { BACKENDS } from '../render/gpu.js';
 import { RENDER_DEFAULTS } from '../render/renderer.js';
 import { inputError } from '../core/errors.js';
 import { loadLibrary, ASSETS_OPTION } from './assets-command.js';
-import { defineCommand, workersOption, WORKERS_OPTION } from './args.js';
+import { defineCommand, workersOption, WORKERS_OPTION, BATCH_OPTION } from './args.js';
 
 const L = SERVER_DEFAULTS.limits;
 
@@ -32,6 +32,7 @@ export const serveCommand = defineCommand({
     'max-generate-count': { type: 'int', min: 1, max: 100_000_000, description: 'most images of one generate job', default: L.maxGenerateCount },
     'max-classifier-bytes': { type: 'int', min: 1024, max: 1024 ** 3, value: 'BYTES', description: 'largest uploaded classifier', default: L.maxClassifierBytes },
     workers: WORKERS_OPTION,
+    'frames-per-readback': { ...BATCH_OPTION, default: SERVER_DEFAULTS.framesPerReadback },
     assets: ASSETS_OPTION,
     quiet: { type: 'boolean', short: 'q', description: 'no request log' },
   },
@@ -52,7 +53,7 @@ gracefully: the running job is checkpointed and resumes at the next start.`,
   const apiKeys = parseApiKeys(process.env[API_KEYS_ENV]);
   const running = await startServer({
     port, host: values.host, dataDir: values['data-dir'], backend, library, apiKeys, corsOrigin: values.cors ?? null, quiet: values.quiet,
-    workers: workersOption(values.workers), assetsDir: values.assets,
+    workers: workersOption(values.workers), batch: values['frames-per-readback'], assetsDir: values.assets,
     limits,
   });
   process.stdout.write(`synth serve: listening on ${running.url} (data dir ${running.dataDir}; renderer ${running.renderer.backend}, ${running.renderer.adapter.device || running.renderer.adapter.description}; auth ${apiKeys.length > 0 ? `on, ${apiKeys.length} key(s)` : 'off'})\n`);

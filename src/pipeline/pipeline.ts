@@ -85,7 +85,7 @@ export const PIPELINE_MIN_DEPTH = 6;
  * Samples a pipeline keeps in flight: what the renderer needs to stay busy (samplesInFlight) plus two
  * per writer thread, at least PIPELINE_MIN_DEPTH.
  */
-export function pipelineDepth(renderer: Pick<SceneRenderer, 'parallelism'>, writers: Pick<WriterPool, 'size'>): number {
+export function pipelineDepth(renderer: Pick<SceneRenderer, 'parallelism' | 'batch'>, writers: Pick<WriterPool, 'size'>): number {
   return Math.max(PIPELINE_MIN_DEPTH, samplesInFlight(renderer) + 2 * writers.size);
 }
 

@@ -22,7 +22,7 @@ export interface PoolWorkerData {
 /** A render request. */
 export type PoolRequest =
   | { type: 'render'; id: number; desc: SceneDescription; labels: LabelPass[] | null; instanceAreas?: boolean }
-  /** Finish the renders asked so far (at most THREAD_DEPTH), free the device and end the thread. */
+  /** Finish the renders asked so far (at most threadDepth), free the device and end the thread. */
   | { type: 'close' };
 
 /** What a worker answers. */
@@ -59,8 +59,9 @@ async function serve(port: NonNullable<typeof parentPort>, data: PoolWorkerData)
     port.close();
     return;
   }
-  // Requests go to the renderer as they come: it draws them one at a time, in order, and draws the
-  // next while the last one's pixels come back (renderer.ts). `close` waits for those already asked.
+  // Requests go to the renderer as they come: it draws them one at a time, in order, reads them back
+  // in batches, and draws the next batch while the last one's pixels come back (renderer.ts). `close`
+  // waits for those already asked.
   let active = 0;
   let closing = false;
   let finished = false;

@@ -1,8 +1,8 @@
 /**
  * A pool of renderers on worker threads, behind the SceneRenderer interface: each thread owns its own
  * GPU device, asset library and three.js renderer (pool-worker.ts). Renders wait in one queue, in the
- * order asked, and go to a thread when it has fewer than THREAD_DEPTH in flight (the one with fewest),
- * so a slow render holds up only the one queued behind it on its thread, never a backlog that another,
+ * order asked, and go to a thread when it has fewer than threadDepth(batch) in flight (the one with
+ * fewest), so a slow render holds up only those handed to its thread, never a backlog that another,
  * idle thread could have taken (the server's tail latency); the pixels come back without a copy.
  * On the CPU path one renderer leaves a third of two cores idle: its thread and llvmpipe's rasteriser take turns (llvmpipe finishes
  * each pass before the thread goes on), so a second renderer fills the gaps; on more cores N renderers
@@ -18,7 +18,7 @@ import type { AssetLibrary } from '../assets/library.js';
 import { registeredBackgroundImages } from '../assets/environments.js';
 import type { SceneDescription } from '../spec/sample.js';
 import { likelyHardwareGpu, llvmpipeThreads, pinGpuDrivers } from './gpu.js';
-import { createRenderer, type Frame, type FrameOptions, type RenderOptions, type SceneRenderer } from './renderer.js';
+import { createRenderer, RENDER_DEFAULTS, MAX_BATCH, type Frame, type FrameOptions, type RenderOptions, type SceneRenderer } from './renderer.js';
 import type { PoolRequest, PoolReply, PoolWorkerData } from './pool-worker.js';
 
 /** Most workers a pool starts (each holds a device, a library and pipelines: ~150 MB). */
@@ -43,20 +43,24 @@ export function autoWorkers(samples: number = Infinity, cores = availableParalle
 }
 
 /**
- * Renders handed to one thread at a time: the one whose pixels are coming back, the one it draws
- * meanwhile (renderer.ts) and the next, so it starts that without waiting for a message from the
- * pool; the rest wait in the pool's queue.
+ * Renders handed to one thread at a time, for a renderer reading `batch` frames back together: the
+ * batch whose pixels are coming back, the one it draws meanwhile (renderer.ts) and the next render, so
+ * it starts that without waiting for a message from the pool; the rest wait in the pool's queue.
+ * Batch 1: three.
  */
-export const THREAD_DEPTH = 3;
+export function threadDepth(batch: number): number {
+  return 2 * batch + 1;
+}
 
 /**
- * Samples a caller should keep in flight on `renderer`: THREAD_DEPTH per pool worker, so each has its
- * next one while its last answer travels back; two for a single renderer, which draws the second while
- * the first one's pixels come back (renderer.ts).
+ * Samples a caller should keep in flight on `renderer`: threadDepth per pool worker, so each has its
+ * next one while its last answers travel back; two batches for a single renderer, which draws the
+ * second while the first one's pixels come back (renderer.ts).
  */
-export function samplesInFlight(renderer: Pick<SceneRenderer, 'parallelism'>): number {
+export function samplesInFlight(renderer: Pick<SceneRenderer, 'parallelism' | 'batch'>): number {
   const workers = renderer.parallelism ?? 1;
-  return workers > 1 ? THREAD_DEPTH * workers : 2;
+  const batch = renderer.batch ?? 1;
+  return workers > 1 ? threadDepth(batch) * workers : 2 * batch;
 }
 
 /**
@@ -111,6 +115,9 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     backgrounds: registeredBackgroundImages().map((b) => ({ name: b.name, width: b.width, height: b.height, rgba: b.rgba })),
   };
   const heapMb = threadHeapMb();
+  const batch = render.batch ?? RENDER_DEFAULTS.batch;
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new RangeError(`batch: expected an integer from 1 to ${MAX_BATCH}, got ${batch}`);
+  const depth = threadDepth(batch);
   await pinGpuDrivers(render.backend, llvmpipeThreads(availableParallelism(), n, framePixels));
   interface Job { request: Extract<PoolRequest, { type: 'render' }>; resolve: (f: Frame) => void; reject: (e: Error) => void }
   /** Renders not yet handed to a thread, oldest first. */
@@ -130,7 +137,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
         return;
       }
       const slot = live.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-      if (slot.inFlight >= THREAD_DEPTH) return;
+      if (slot.inFlight >= depth) return;
       const job = waiting.shift()!;
       slot.inFlight++;
       pending.set(job.request.id, { ...job, slot });
@@ -192,6 +199,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
     threeRevision: info.threeRevision,
     library,
     parallelism: n,
+    batch,
     render(desc: SceneDescription, options?: FrameOptions): Promise<Frame> {
       if (disposed) return Promise.reject(new RenderError('the renderer pool is disposed'));
       const request: Extract<PoolRequest, { type: 'render' }> = { type: 'render', id: nextId++, desc, labels: options?.labels ? [...options.labels] : null, instanceAreas: options?.instanceAreas === true };
@@ -201,7 +209,7 @@ export async function createRendererPool(library: AssetLibrary, opts: RendererPo
       });
     },
     /**
-     * Each worker finishes the renders it was handed (at most THREAD_DEPTH), frees its device and ends;
+     * Each worker finishes the renders it was handed (at most threadDepth), frees its device and ends;
      * resolves when all have (renders still pending are rejected at once).
      */
     async dispose() {

@@ -1,7 +1,8 @@
 /**
  * Render-target readback through mappable buffers kept per target size, instead of three's
  * readRenderTargetPixelsAsync, which creates (and zero-fills) a new buffer for every call: on Dawn's
- * OpenGL ES backend that creation was about 5% of a 224x224 frame.
+ * OpenGL ES backend that creation was about 5% of a 224x224 frame. readLayers brings back several
+ * layers of an array target (a batch of frames, renderer.ts) in one copy and one mapping.
  */
 import * as THREE from 'three/webgpu';
 import { RenderError } from '../core/errors.js';
@@ -36,34 +37,50 @@ export class Readback {
    * into again before the promise resolves.
    */
   read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
+    return this.readLayers(target, index, 1).then((layers) => layers[0]);
+  }
+
+  /**
+   * The pixels of the first `layers` layers of texture `index` of an array target (RenderTarget with
+   * `depth` > 1), each its own array (its own buffer, so each can move to another thread alone): one
+   * copy and one mapping for all of them. Queued at once, as `read`.
+   */
+  readLayers(target: THREE.RenderTarget, index: number, layers: number): Promise<(Uint8Array | Float32Array)[]> {
     const { width: w, height: h } = target;
     const source = target.textures[index];
     if (!source) throw new RenderError(`readback: the target has ${target.textures.length} texture(s), got index ${index}`);
+    const depth = (source.image as { depth?: number }).depth ?? 1;
+    if (!Number.isInteger(layers) || layers < 1 || layers > depth) throw new RenderError(`readback: expected 1 to ${depth} layers of the target, got ${layers}`);
     const { bytes, float } = texelBytes(source);
     const backend = (this.renderer as unknown as { backend: { get(o: object): { texture?: GPUTexture } } }).backend;
     const texture = backend.get(source).texture;
     if (!texture) throw new RenderError('readback: the target has no GPU texture yet (render into it first)');
     const rowBytes = w * bytes;
     const paddedRow = Math.ceil(rowBytes / ROW_ALIGN) * ROW_ALIGN;
-    const size = paddedRow * h;
+    const layerBytes = paddedRow * h;
+    // Buffers hold every layer of the target, whatever a read takes, so one size serves a target's reads.
+    const size = layerBytes * depth;
     const buffer = this.idle.get(size)?.pop() ?? this.create(size);
     const encoder = this.device.createCommandEncoder();
-    encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow: paddedRow }, { width: w, height: h });
+    encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow: paddedRow, rowsPerImage: h }, { width: w, height: h, depthOrArrayLayers: layers });
     this.device.queue.submit([encoder.finish()]);
-    return buffer.mapAsync(GPUMapMode.READ).then(() => {
+    return buffer.mapAsync(GPUMapMode.READ, 0, layerBytes * layers).then(() => {
       try {
-        const padded = new Uint8Array(buffer.getMappedRange());
-        const out = new Uint8Array(rowBytes * h);
-        if (paddedRow === rowBytes) out.set(padded);
-        else for (let row = 0; row < h; row++) out.set(padded.subarray(row * paddedRow, row * paddedRow + rowBytes), row * rowBytes);
-        return float ? new Float32Array(out.buffer) : out;
+        const padded = new Uint8Array(buffer.getMappedRange(0, layerBytes * layers));
+        return Array.from({ length: layers }, (_, layer) => {
+          const from = padded.subarray(layer * layerBytes, (layer + 1) * layerBytes);
+          const out = new Uint8Array(rowBytes * h);
+          if (paddedRow === rowBytes) out.set(from);
+          else for (let row = 0; row < h; row++) out.set(from.subarray(row * paddedRow, row * paddedRow + rowBytes), row * rowBytes);
+          return float ? new Float32Array(out.buffer) : out;
+        });
       } finally {
         buffer.unmap();
         this.release(size, buffer);
       }
     }, (err: unknown) => {
       this.release(size, buffer);
-      throw new RenderError(`readback: mapping the copy of a ${w}x${h} target failed: ${(err as Error).message}`);
+      throw new RenderError(`readback: mapping the copy of ${layers > 1 ? `${layers} layers of ` : ''}a ${w}x${h} target failed: ${(err as Error).message}`);
     });
   }
 

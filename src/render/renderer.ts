@@ -24,6 +24,12 @@ export interface RenderOptions {
   toneMapping?: 'neutral' | 'agx' | 'aces' | 'none';
   /** Sun shadows: `soft` (one hardware-filtered PCF tap on a map of about a texel per pixel, see shadow-filter.ts), `hard` (one depth compare per pixel, cheaper), `off`. */
   shadows?: 'soft' | 'hard' | 'off';
+  /**
+   * Frames read back together: up to this many samples drawn one after another go into the layers of
+   * one array target and come back in one copy and one mapping (fewer at large sizes: batchLayers).
+   * 1: each frame alone.
+   */
+  batch?: number;
 }
 
 /** Shadow modes accepted on the command line. */
@@ -35,7 +41,22 @@ export const RENDER_DEFAULTS: Required<RenderOptions> = {
   shadowMapSize: 512,
   toneMapping: 'neutral',
   shadows: 'soft',
+  batch: 8,
 };
+
+/** Largest RenderOptions.batch. */
+export const MAX_BATCH = 16;
+
+/** Most bytes of one batch's image layers (RGBA8): large frames are batched fewer at a time. */
+export const BATCH_BYTES = 16 * 2 ** 20;
+
+/**
+ * Layers of the batch target for `width` x `height` frames: `batch`, or as many as fit in BATCH_BYTES
+ * (at least one). 224²: 8 of 8; 1024²: 4; 2048²: 1.
+ */
+export function batchLayers(width: number, height: number, batch: number): number {
+  return Math.max(1, Math.min(batch, Math.floor(BATCH_BYTES / (width * height * 4))));
+}
 
 /** A rendered frame: RGBA8 pixels, rows top-down, sRGB; with `labels` when label passes were asked for. */
 export interface Frame {
@@ -71,6 +92,8 @@ export interface SceneRenderer {
    * that can keep that many samples in flight go that much faster.
    */
   readonly parallelism?: number;
+  /** Frames each renderer reads back together at most (RenderOptions.batch); 1 when absent. */
+  readonly batch?: number;
   /** Render one sample. Calls are queued: concurrent callers are served one at a time, in order (a pool: one at a time per worker). */
   render(desc: SceneDescription, options?: FrameOptions): Promise<Frame>;
   /** Free the device and everything on it (a pool: resolves when its workers have exited). */
@@ -102,6 +125,7 @@ function quietMrtBlendingNotice(THREE: typeof THREE_NS): void {
  */
 export async function createRenderer(library: AssetLibrary, options: RenderOptions = {}): Promise<SceneRenderer> {
   const opts = { ...RENDER_DEFAULTS, ...options };
+  if (!Number.isInteger(opts.batch) || opts.batch < 1 || opts.batch > MAX_BATCH) throw new RangeError(`batch: expected an integer from 1 to ${MAX_BATCH}, got ${opts.batch}`);
   installBrowserShims();
   const gpu = await openGpu(opts.backend);
   const THREE = (await import('three/webgpu')) as typeof THREE_NS;
@@ -142,24 +166,59 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const instance = uniform(0).onObjectUpdate(({ object }) => (object?.userData.synthInstance as number | undefined) ?? 0);
   const withIds = mrt({ output: renderOutput(output, renderer.toneMapping, renderer.outputColorSpace), ids: vec4(instance.div(255), 0, 0, 1) });
   quietMrtBlendingNotice(THREE);
-  /** The image target, and the one with an instance-id texture beside it, each kept at the last size asked. */
+  /**
+   * The image target, and the one with an instance-id texture beside it, each kept at the last size
+   * asked: batchLayers layers deep (an array texture) when frames are batched.
+   */
   const targets: { plain: THREE_NS.RenderTarget | null; ids: THREE_NS.RenderTarget | null } = { plain: null, ids: null };
   function targetFor(w: number, h: number, ids: boolean): THREE_NS.RenderTarget {
     const key = ids ? 'ids' : 'plain';
     const kept = targets[key];
     if (kept && kept.width === w && kept.height === h) return kept;
+    if (kept && open?.target === kept) flush(); // its copy is queued before the texture goes (destroy waits for it)
     kept?.dispose();
     // Plain rgba8unorm textures: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
-    const made = new THREE.RenderTarget(w, h, { count: ids ? 2 : 1, type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
+    const made = new THREE.RenderTarget(w, h, { count: ids ? 2 : 1, depth: batchLayers(w, h, opts.batch), type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
     made.textures[0].name = 'output';
     if (ids) made.textures[1].name = 'ids';
     targets[key] = made;
     return made;
   }
   let queue: Promise<unknown> = Promise.resolve();
+  /** render() calls not yet drawn. */
+  let queued = 0;
   let labelRenderer: LabelRenderer | null = null;
   const readback = new Readback(renderer, gpu.device);
   let disposed = false;
+
+  /**
+   * Frames drawn into the layers of one target and not yet read back: read back together once every
+   * layer is used, or when no render is queued behind the last (a lone request is never held back).
+   */
+  interface Batch {
+    target: THREE_NS.RenderTarget;
+    ids: boolean;
+    frames: { resolve(pixels: Uint8Array[]): void; reject(err: Error): void }[];
+  }
+  let open: Batch | null = null;
+  function flush(): void {
+    const batch = open;
+    open = null;
+    if (!batch || batch.frames.length === 0) return;
+    const n = batch.frames.length;
+    const reads = (async () => Promise.all([readback.readLayers(batch.target, 0, n), ...(batch.ids ? [readback.readLayers(batch.target, 1, n)] : [])]))();
+    reads.then(
+      (read) => batch.frames.forEach((f, k) => f.resolve(read.map((texture) => texture[k] as Uint8Array))),
+      (err: Error) => batch.frames.forEach((f) => f.reject(err)),
+    );
+  }
+  /** The layer of the open batch the next frame goes into (a new batch when none is open or the target changes). */
+  function layerFor(target: THREE_NS.RenderTarget, ids: boolean): Batch {
+    if (open && (open.target !== target || full(open))) flush();
+    open ??= { target, ids, frames: [] };
+    return open;
+  }
+  const full = (batch: Batch) => batch.frames.length >= batch.target.depth;
 
   /**
    * Draw `desc` and queue its readback; the returned promise resolves once the GPU work is queued,
@@ -167,19 +226,30 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
    * sample n + 1 while sample n's pixels are still on their way (on a hardware GPU the thread's own
    * JavaScript then overlaps the GPU's work and the readback; on llvmpipe the GPU's work is done
    * inside the submit, so nothing changes). Label passes likewise: all drawn now, decoded when back.
+   * With `batch` > 1 the frame goes into the next layer of the open batch, read back with the others.
    */
   async function draw(desc: SceneDescription, options: FrameOptions): Promise<{ frame: Promise<Frame> }> {
-    if (disposed) throw new RenderError('render: the renderer was disposed');
+    queued--;
+    try {
+      if (disposed) throw new RenderError('render: the renderer was disposed');
+      return drawInto(desc, options);
+    } finally {
+      if (queued === 0 || (open && full(open))) flush();
+    }
+  }
+
+  function drawInto(desc: SceneDescription, options: FrameOptions): { frame: Promise<Frame> } {
     try {
       const [w, h] = desc.resolution;
       const asked = (options.labels?.length ?? 0) > 0;
       const ids = !asked && options.instanceAreas === true && desc.objects.length <= MAX_ID_OBJECTS;
       const frameTarget = targetFor(w, h, ids);
       const built = stage.set(desc);
+      const batch = layerFor(frameTarget, ids);
       nodeFrame.update();
       if (ids) built.forEach((b, k) => b.object.traverse((o) => { o.userData.synthInstance = k + 1; }));
       renderer.setOutputRenderTarget(null);
-      renderer.setRenderTarget(frameTarget);
+      renderer.setRenderTarget(frameTarget, batch.frames.length);
       renderer.setMRT(ids ? withIds : null);
       renderer.contextNode = outputContext;
       try {
@@ -190,6 +260,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
         renderer.setRenderTarget(null);
         if (ids) built.forEach((b) => b.object.traverse((o) => { delete o.userData.synthInstance; }));
       }
+      const pixels = new Promise<Uint8Array[]>((resolve, reject) => batch.frames.push({ resolve, reject }));
       const objects = built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex }));
       if (asked) {
         // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
@@ -200,18 +271,13 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
           scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels!, objects,
           isSky: (mesh) => mesh.userData.labelSky === true,
         });
-        const image = readback.read(frameTarget) as Promise<Uint8Array>;
-        return { frame: Promise.all([image, labels]).then(([rgba, set]) => ({ width: w, height: h, rgba, labels: set })) };
+        return { frame: Promise.all([pixels, labels]).then(([[rgba], set]) => ({ width: w, height: h, rgba, labels: set })) };
       }
-      const pixels = readback.read(frameTarget) as Promise<Uint8Array>;
-      if (!ids) return { frame: pixels.then((rgba) => ({ width: w, height: h, rgba })) };
+      if (!ids) return { frame: pixels.then(([rgba]) => ({ width: w, height: h, rgba })) };
       // What the instance-area labels need of the stage, taken now: the stage moves on to the next sample.
       const camera = cameraLabel(stage.camera, w, h);
       const where = placed(objects);
-      const idPixels = readback.read(frameTarget, 1) as Promise<Uint8Array>;
-      return {
-        frame: Promise.all([pixels, idPixels]).then(([rgba, idRgba]) => ({ width: w, height: h, rgba, labels: instanceAreaLabels(idRgba, camera, where) })),
-      };
+      return { frame: pixels.then(([rgba, idRgba]) => ({ width: w, height: h, rgba, labels: instanceAreaLabels(idRgba, camera, where) })) };
     } finally {
       stage.clearObjects();
     }
@@ -222,8 +288,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     adapter: gpu.adapter,
     threeRevision: THREE.REVISION,
     library,
+    batch: opts.batch,
     render(desc, options = {}) {
       // Draws one at a time, in call order; each frame's readback overlaps the draws after it.
+      queued++;
       const drawn = queue.then(() => draw(desc, options));
       queue = drawn.catch(() => undefined);
       return drawn.then((d) => d.frame);
@@ -231,6 +299,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     dispose() {
       if (disposed) return;
       disposed = true;
+      flush();
       stage.dispose();
       reflections.dispose();
       labelRenderer?.dispose();

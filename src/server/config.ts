@@ -40,6 +40,13 @@ export const SERVER_DEFAULTS = {
    */
   framePixels: 224 * 224,
   /**
+   * Frames each renderer thread reads back together (RenderOptions.batch): one. POST /v1/render answers
+   * come back as soon as each frame does; batches of 8 served no more renders per second on the 2-core
+   * CPU path (two renderer threads) and raised p99 at concurrency 32 (bench:http). Raise it with
+   * `synth serve --frames-per-readback N` for a stream-heavy server.
+   */
+  framesPerReadback: 1,
+  /**
    * Longest a client may take to send one whole request, headers and body (then 408 and the connection
    * closes): a body trickled a byte at a time holds a socket and a file descriptor. Answers are not
    * timed: a stream or a slow render runs as long as it takes once its request has come in.

@@ -41,6 +41,8 @@ export interface ServeOptions {
   library?: AssetLibrary;
   /** Renderer threads (render/pool.ts; default 1: one renderer on this thread). */
   workers?: number;
+  /** Frames each renderer thread reads back together (RenderOptions.batch; default SERVER_DEFAULTS.framesPerReadback). */
+  batch?: number;
   /** The `--assets` folder of `library`, for the workers to load the same user classes. */
   assetsDir?: string;
   shutdownTimeoutMs?: number;
@@ -89,7 +91,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const library = opts.library ?? createAssetLibrary();
   const catalog = library.catalog();
   const ownsRenderer = !opts.renderer;
-  const renderer = opts.renderer ?? await createRenderers(library, { backend: opts.backend, workers: opts.workers ?? 1, assetsDir: opts.assetsDir, framePixels: SERVER_DEFAULTS.framePixels });
+  const renderer = opts.renderer ?? await createRenderers(library, { backend: opts.backend, workers: opts.workers ?? 1, batch: opts.batch ?? SERVER_DEFAULTS.framesPerReadback, assetsDir: opts.assetsDir, framePixels: SERVER_DEFAULTS.framePixels });
   const limits: ServerLimits = { ...SERVER_DEFAULTS.limits, ...opts.limits };
   const store = await ClassifierStore.open(dataDir, logger);
   const models = new ModelRegistry({ store, logger, modelsDir: opts.modelsDir, threads: opts.onnxThreads, budget: opts.modelBudget });

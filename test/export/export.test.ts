@@ -98,21 +98,23 @@ test('a non-empty folder is refused; --overwrite only replaces a synth dataset',
 
 test('resume after an interruption gives the same dataset', async (t) => {
   const dir = await tmp();
-  await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'clean') });
+  // More samples than the export keeps in flight (pipelineDepth), so the cut lands midway.
+  const spec = parseSpec({ ...tiny, count: 48 }, catalog);
+  await exportDataset({ spec, catalog, renderer, out: join(dir, 'clean') });
   const controller = new AbortController();
   let seen = 0;
   await t.throwsAsync(exportDataset({
-    spec: tiny, catalog, renderer, out: join(dir, 'cut'), signal: controller.signal,
+    spec, catalog, renderer, out: join(dir, 'cut'), signal: controller.signal,
     onProgress: (p) => { seen = p.done; if (p.done >= 5) controller.abort(); },
   }), { name: 'AbortError' });
-  t.true(seen >= 5 && seen < 12);
-  const r = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
+  t.true(seen >= 5 && seen < 48, `cut after ${seen} samples`);
+  const r = await exportDataset({ spec, catalog, renderer, out: join(dir, 'cut'), resume: true });
   t.true(r.skipped >= 5, `skipped ${r.skipped} finished samples`);
-  t.is(r.skipped + r.rendered, 12);
+  t.is(r.skipped + r.rendered, 48);
   t.deepEqual(await fileTree(join(dir, 'cut')), await fileTree(join(dir, 'clean')));
-  const again = await exportDataset({ spec: tiny, catalog, renderer, out: join(dir, 'cut'), resume: true });
+  const again = await exportDataset({ spec, catalog, renderer, out: join(dir, 'cut'), resume: true });
   t.is(again.rendered, 0, 'resuming a finished export renders nothing');
-  const other = parseSpec({ ...tiny, seed: 4 }, catalog);
+  const other = parseSpec({ ...tiny, count: 48, seed: 4 }, catalog);
   await t.throwsAsync(exportDataset({ spec: other, catalog, renderer, out: join(dir, 'cut'), resume: true }), { instanceOf: OutputError, message: /different spec/ });
 });
 

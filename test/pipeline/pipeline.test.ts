@@ -4,7 +4,7 @@ import { planSampling } from '../../src/spec/sample.js';
 import { renderSample } from '../../src/render/render-sample.js';
 import { encodeInOrder, pipelineDepth, PIPELINE_MIN_DEPTH } from '../../src/pipeline/pipeline.js';
 import { WriterPool } from '../../src/pipeline/writer-pool.js';
-import { THREAD_DEPTH } from '../../src/render/pool.js';
+import { threadDepth } from '../../src/render/pool.js';
 import { parseTar } from '../../src/pipeline/tar.js';
 import { sampleTarFragment } from '../../src/pipeline/members.js';
 import { decodeNpy } from '../../src/pipeline/npy.js';
@@ -15,7 +15,9 @@ const plan = planSampling(spec, catalog);
 
 test('depth: what the renderer needs in flight plus two per writer thread, at least the minimum', (t) => {
   t.is(pipelineDepth({ parallelism: 1 }, { size: 1 }), PIPELINE_MIN_DEPTH);
-  t.is(pipelineDepth({ parallelism: 8 }, { size: 7 }), THREAD_DEPTH * 8 + 2 * 7);
+  t.is(pipelineDepth({ parallelism: 8 }, { size: 7 }), threadDepth(1) * 8 + 2 * 7);
+  t.is(pipelineDepth({ parallelism: 8, batch: 8 }, { size: 7 }), threadDepth(8) * 8 + 2 * 7);
+  t.is(pipelineDepth({ parallelism: 1, batch: 8 }, { size: 2 }), 2 * 8 + 2 * 2, 'two batches for a single renderer');
 });
 
 test('samples come out in order with their records and members; a pre-rendered sample is not rendered again', async (t) => {

@@ -68,7 +68,8 @@ test.serial('renders wait in the pool and go to whichever thread frees first: a 
   const big = planSampling(parseSpec({ name: 'big', seed: 1, count: 4, resolution: [1024, 1024], classes: ['dog', 'car'], labels: ['segmentation', 'depth', 'normals'], factors: { objects: { const: 5 } } }, catalog), catalog);
   const small = planSampling(parseSpec({ name: 'small', seed: 1, count: 16, resolution: [32, 32], classes: ['cube'] }, catalog), catalog);
   const bigOptions = { labels: ['segmentation', 'depth', 'normals'] as const };
-  const pool = await createRendererPool(library, { workers: 2 });
+  // One frame per readback, so each thread takes threadDepth(1) = 3 renders at a time.
+  const pool = await createRendererPool(library, { workers: 2, batch: 1 });
   try {
     // Both threads draw both kinds once, so no first-use compile decides the order below.
     await Promise.all([pool.render(describeSample(big, 0), bigOptions), pool.render(describeSample(big, 1), bigOptions), ...[0, 1, 2, 3].map((i) => pool.render(describeSample(small, i)))]);
@@ -76,7 +77,7 @@ test.serial('renders wait in the pool and go to whichever thread frees first: a 
     const slow = pool.render(describeSample(big, 2), bigOptions).then(() => order.push('big'));
     const quick = Array.from({ length: 7 }, (_, i) => pool.render(describeSample(small, 4 + i)).then(() => order.push(`small${i}`)));
     await Promise.all([slow, ...quick]);
-    // THREAD_DEPTH (3) renders go to each thread at a time: the big one shares its thread with two small
+    // threadDepth(1) = 3 renders go to each thread at a time: the big one shares its thread with two small
     // ones, the other thread takes every small one after. Per-thread queues filled up front would leave
     // three small renders behind the big one.
     const before = order.indexOf('big');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createAssetLibrary } from '../../src/assets/library.js';
-import { createRenderer, type SceneRenderer, type Frame, type FrameOptions } from '../../src/render/renderer.js';
+import { createRenderer, batchLayers, BATCH_BYTES, MAX_BATCH, type SceneRenderer, type Frame, type FrameOptions } from '../../src/render/renderer.js';
 import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 import type { AssetClass } from '../../src/assets/kit.js';
@@ -191,4 +191,38 @@ test('a render that fails among renders asked together fails alone: the ones aro
     t.is(r.status, 'fulfilled');
     if (r.status === 'fulfilled') t.true(Buffer.from(r.value.rgba).equals(Buffer.from(before.rgba)), `render ${k}: the same pixels as alone`);
   }
+});
+
+test('frames batched into the layers of one target come back each in its own layer, equal to frames read alone', async (t) => {
+  const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'cyan', 'white', 'gray', 'brown', 'red', 'green'];
+  const descs = colours.map((c, k) => scene([object(k % 2 ? 'cube' : 'sphere', c, (k - 5) * 0.2)], { environment: k % 3 ? 'studio' : 'meadow' }));
+  const batched = await createRenderer(library, { batch: 4 });
+  try {
+    t.is(batched.batch, 4);
+    const alone: Frame[] = [];
+    for (const d of descs) alone.push(await batched.render(d));
+    // One bad sample among them fails alone and takes no layer from the others.
+    const asked = descs.map((d) => batched.render(d));
+    const bad = batched.render(scene([object('no-such-class', 'red', 0)]));
+    const more = descs.slice(0, 3).map((d) => batched.render(d, { instanceAreas: true }));
+    const [together, failed, withIds] = await Promise.all([Promise.all(asked), bad.then(() => null, (e: Error) => e), Promise.all(more)]);
+    t.regex(String(failed), /no-such-class/);
+    for (const [k, f] of together.entries()) t.true(Buffer.from(f.rgba).equals(Buffer.from(alone[k].rgba)), `sample ${k}: its own pixels`);
+    for (const [k, f] of withIds.entries()) {
+      t.true(Buffer.from(f.rgba).equals(Buffer.from(alone[k].rgba)), `sample ${k} with instance ids: its own pixels`);
+      t.true((f.labels?.objects[0]?.area ?? 0) > 0, `sample ${k}: its object's area counted`);
+    }
+    t.false(Buffer.from(together[0].rgba).equals(Buffer.from(together[1].rgba)), 'the samples differ');
+  } finally {
+    batched.dispose();
+  }
+});
+
+test('batches hold fewer frames at large sizes: a batch target stays within BATCH_BYTES', (t) => {
+  t.is(batchLayers(224, 224, 8), 8);
+  t.is(batchLayers(1024, 1024, 8), 4);
+  t.is(batchLayers(2048, 2048, 8), 1);
+  t.is(batchLayers(4096, 4096, 8), 1, 'at least one');
+  t.is(batchLayers(64, 64, 1), 1);
+  for (const side of [16, 224, 512, 1024, 2048]) t.true(batchLayers(side, side, MAX_BATCH) * side * side * 4 <= Math.max(BATCH_BYTES, side * side * 4));
 });
