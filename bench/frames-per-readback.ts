@@ -2,13 +2,16 @@
  * Frames per readback, interleaved: single renderers with different batches (RenderOptions.batch) in
  * one process, rendering blocks of 100 samples in turn for several rounds, so the machine's drift
  * falls on every batch alike. Prints images/s per batch (render-only, two batches in flight each).
- * Usage: npm run bench:readback [-- --size 224] [-- --objects 1] [-- --rounds 8] [-- --batches 1,4,8]
+ * With --labels, every sample also asks for those label passes (e.g. all of them:
+ * segmentation,depth,normals,boxes,visibility; visibility draws each object alone when there are several).
+ * Usage: npm run bench:readback [-- --size 224] [-- --objects 1] [-- --rounds 8] [-- --batches 1,4,8] [-- --labels a,b]
  */
 import { createAssetLibrary } from '../src/assets/library.js';
 import { createRenderer, MAX_BATCH, type SceneRenderer } from '../src/render/renderer.js';
 import { samplesInFlight } from '../src/render/pool.js';
 import { parseSpec } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
+import { LABEL_PASSES, type LabelPass } from '../src/spec/schema.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] ?? '' : fallback);
@@ -16,8 +19,13 @@ const size = Number(arg('--size', '224'));
 const objects = Number(arg('--objects', '1'));
 const rounds = Number(arg('--rounds', '8'));
 const batches = arg('--batches', '1,4,8').split(',').map(Number);
+const labels = arg('--labels', '').split(',').filter(Boolean) as LabelPass[];
 if (![size, objects, rounds].every((v) => Number.isInteger(v) && v > 0) || batches.some((b) => !Number.isInteger(b) || b < 1 || b > MAX_BATCH)) {
   console.error(`expected positive integers for --size, --objects, --rounds and batches from 1 to ${MAX_BATCH}, got ${JSON.stringify(args)}`);
+  process.exit(2);
+}
+if (labels.some((p) => !LABEL_PASSES.includes(p))) {
+  console.error(`--labels: expected comma-separated passes from ${LABEL_PASSES.join(', ')}, got ${JSON.stringify(arg('--labels', ''))}`);
   process.exit(2);
 }
 const block = 100;
@@ -32,7 +40,7 @@ async function run(renderer: SceneRenderer, from: number, to: number): Promise<v
   const depth = samplesInFlight(renderer);
   const inFlight: Promise<unknown>[] = [];
   for (let i = from; i < to; i++) {
-    inFlight.push(renderer.render(describeSample(plan, i)));
+    inFlight.push(renderer.render(describeSample(plan, i), labels.length ? { labels } : {}));
     if (inFlight.length >= depth) await inFlight.shift();
   }
   await Promise.all(inFlight);
@@ -52,7 +60,7 @@ for (let round = 0; round < rounds; round++) {
     next += block;
   }
 }
-console.log(`\n${size}², ${objects} object(s), one renderer each, ${rounds} rounds of ${block} samples, backend ${renderers[0].backend}`);
+console.log(`\n${size}², ${objects} object(s)${labels.length ? `, labels ${labels.join(',')}` : ''}, one renderer each, ${rounds} rounds of ${block} samples, backend ${renderers[0].backend}`);
 console.log('| frames per readback | img/s |');
 console.log('| ---: | ---: |');
 for (const [k, b] of batches.entries()) console.log(`| ${b} | ${((rounds * block) / ms[k] * 1000).toFixed(1)} |`);

@@ -8,7 +8,7 @@
  */
 import * as THREE from 'three/webgpu';
 import { vec4, float, uniform, positionView, normalView } from 'three/tsl';
-import type { Readback } from './readback.js';
+import { batchLayers, type LayerBatches } from './layer-batches.js';
 import type { LabelSet, ObjectLabel, CameraLabel } from '../labels/types.js';
 import type { LabelPass } from '../spec/schema.js';
 
@@ -130,7 +130,11 @@ export class LabelRenderer {
   private readonly idBackground = idMaterial();
   private readonly solo = new THREE.Scene();
 
-  constructor(private readonly renderer: THREE.WebGPURenderer, private readonly readback: Readback) {}
+  /**
+   * Passes are drawn into the layers of array targets and read back in `batches` with the renderer's
+   * frames: up to `batch` layers deep (batchLayers: fewer for large float frames).
+   */
+  constructor(private readonly renderer: THREE.WebGPURenderer, private readonly batches: LayerBatches, private readonly batch: number) {}
 
   private materialFor(slot: number, ids: boolean): LabelMaterial {
     const list = ids ? this.idMaterials : this.objectMaterials;
@@ -141,8 +145,12 @@ export class LabelRenderer {
   private ensureTarget(w: number, h: number, ids: boolean): THREE.RenderTarget {
     let target = ids ? this.idTarget : this.floatTarget;
     if (!target || target.width !== w || target.height !== h) {
-      target?.dispose();
-      target = new THREE.RenderTarget(w, h, { type: ids ? THREE.UnsignedByteType : THREE.FloatType, format: THREE.RGBAFormat, depthBuffer: true, colorSpace: THREE.NoColorSpace });
+      if (target) {
+        this.batches.flush(target);
+        target.dispose();
+      }
+      const depth = batchLayers(w, h, this.batch, ids ? 4 : 16);
+      target = new THREE.RenderTarget(w, h, { type: ids ? THREE.UnsignedByteType : THREE.FloatType, format: THREE.RGBAFormat, depth, depthBuffer: true, colorSpace: THREE.NoColorSpace });
       if (ids) this.idTarget = target;
       else this.floatTarget = target;
     }
@@ -150,8 +158,8 @@ export class LabelRenderer {
   }
 
   /**
-   * Render `scene` with the label materials it holds, floats (ids: false) or 8-bit instance ids, and
-   * queue its readback: the target can be drawn into again at once (readbacks are queued in order).
+   * Render `scene` with the label materials it holds, floats (ids: false) or 8-bit instance ids, into
+   * the next layer of the target's batch: the pixels come back with the rest of the batch.
    */
   private draw(scene: THREE.Scene, camera: THREE.Camera, w: number, h: number, ids: boolean): Promise<Float32Array | Uint8Array> {
     const target = this.ensureTarget(w, h, ids);
@@ -162,11 +170,13 @@ export class LabelRenderer {
     const bg = scene.background;
     scene.background = null;
     r.setOutputRenderTarget(null);
-    r.setRenderTarget(target);
+    r.setRenderTarget(target, this.batches.layer(target));
     r.setClearColor(0x000000, 0);
     try {
       r.render(scene, camera);
-      return this.readback.read(target);
+      const pixels = this.batches.add(target);
+      this.batches.flushFull(target);
+      return pixels.then(([px]) => px);
     } finally {
       r.setRenderTarget(null);
       r.setOutputRenderTarget(prevOutput);

@@ -10,6 +10,7 @@ import type { AssetLibrary } from '../assets/library.js';
 import { RenderError } from '../core/errors.js';
 import { LabelRenderer, instanceAreaLabels, cameraLabel, placed, MAX_ID_OBJECTS } from './labels.js';
 import { Readback } from './readback.js';
+import { LayerBatches, batchLayers } from './layer-batches.js';
 import { ReflectionMaps } from './reflections.js';
 import type { LabelSet } from '../labels/types.js';
 import type { LabelPass } from '../spec/schema.js';
@@ -26,8 +27,8 @@ export interface RenderOptions {
   shadows?: 'soft' | 'hard' | 'off';
   /**
    * Frames read back together: up to this many samples drawn one after another go into the layers of
-   * one array target and come back in one copy and one mapping (fewer at large sizes: batchLayers).
-   * 1: each frame alone.
+   * one array target and come back in one copy and one mapping (fewer at large sizes: batchLayers);
+   * their label passes likewise, into the layers of the label targets. 1: each frame alone.
    */
   batch?: number;
 }
@@ -46,17 +47,6 @@ export const RENDER_DEFAULTS: Required<RenderOptions> = {
 
 /** Largest RenderOptions.batch. */
 export const MAX_BATCH = 16;
-
-/** Most bytes of one batch's image layers (RGBA8): large frames are batched fewer at a time. */
-export const BATCH_BYTES = 16 * 2 ** 20;
-
-/**
- * Layers of the batch target for `width` x `height` frames: `batch`, or as many as fit in BATCH_BYTES
- * (at least one). 224²: 8 of 8; 1024²: 4; 2048²: 1.
- */
-export function batchLayers(width: number, height: number, batch: number): number {
-  return Math.max(1, Math.min(batch, Math.floor(BATCH_BYTES / (width * height * 4))));
-}
 
 /** A rendered frame: RGBA8 pixels, rows top-down, sRGB; with `labels` when label passes were asked for. */
 export interface Frame {
@@ -166,6 +156,12 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   const instance = uniform(0).onObjectUpdate(({ object }) => (object?.userData.synthInstance as number | undefined) ?? 0);
   const withIds = mrt({ output: renderOutput(output, renderer.toneMapping, renderer.outputColorSpace), ids: vec4(instance.div(255), 0, 0, 1) });
   quietMrtBlendingNotice(THREE);
+  const readback = new Readback(renderer, gpu.device);
+  /**
+   * Frames drawn and not yet read back, image and label targets alike: read back once a target's
+   * layers are used up, or when no render is queued (a lone request is never held back).
+   */
+  const batches = new LayerBatches(readback);
   /**
    * The image target, and the one with an instance-id texture beside it, each kept at the last size
    * asked: batchLayers layers deep (an array texture) when frames are batched.
@@ -175,8 +171,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     const key = ids ? 'ids' : 'plain';
     const kept = targets[key];
     if (kept && kept.width === w && kept.height === h) return kept;
-    if (kept && open?.target === kept) flush(); // its copy is queued before the texture goes (destroy waits for it)
-    kept?.dispose();
+    if (kept) {
+      batches.flush(kept);
+      kept.dispose();
+    }
     // Plain rgba8unorm textures: the materials already encode sRGB (outputContext); an -srgb format would encode twice.
     const made = new THREE.RenderTarget(w, h, { count: ids ? 2 : 1, depth: batchLayers(w, h, opts.batch), type: THREE.UnsignedByteType, colorSpace: THREE.LinearSRGBColorSpace, depthBuffer: true });
     made.textures[0].name = 'output';
@@ -188,37 +186,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
   /** render() calls not yet drawn. */
   let queued = 0;
   let labelRenderer: LabelRenderer | null = null;
-  const readback = new Readback(renderer, gpu.device);
   let disposed = false;
-
-  /**
-   * Frames drawn into the layers of one target and not yet read back: read back together once every
-   * layer is used, or when no render is queued behind the last (a lone request is never held back).
-   */
-  interface Batch {
-    target: THREE_NS.RenderTarget;
-    ids: boolean;
-    frames: { resolve(pixels: Uint8Array[]): void; reject(err: Error): void }[];
-  }
-  let open: Batch | null = null;
-  function flush(): void {
-    const batch = open;
-    open = null;
-    if (!batch || batch.frames.length === 0) return;
-    const n = batch.frames.length;
-    const reads = (async () => Promise.all([readback.readLayers(batch.target, 0, n), ...(batch.ids ? [readback.readLayers(batch.target, 1, n)] : [])]))();
-    reads.then(
-      (read) => batch.frames.forEach((f, k) => f.resolve(read.map((texture) => texture[k] as Uint8Array))),
-      (err: Error) => batch.frames.forEach((f) => f.reject(err)),
-    );
-  }
-  /** The layer of the open batch the next frame goes into (a new batch when none is open or the target changes). */
-  function layerFor(target: THREE_NS.RenderTarget, ids: boolean): Batch {
-    if (open && (open.target !== target || full(open))) flush();
-    open ??= { target, ids, frames: [] };
-    return open;
-  }
-  const full = (batch: Batch) => batch.frames.length >= batch.target.depth;
 
   /**
    * Draw `desc` and queue its readback; the returned promise resolves once the GPU work is queued,
@@ -226,7 +194,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
    * sample n + 1 while sample n's pixels are still on their way (on a hardware GPU the thread's own
    * JavaScript then overlaps the GPU's work and the readback; on llvmpipe the GPU's work is done
    * inside the submit, so nothing changes). Label passes likewise: all drawn now, decoded when back.
-   * With `batch` > 1 the frame goes into the next layer of the open batch, read back with the others.
+   * With `batch` > 1 the frame (and its label passes) go into the next layer of their targets' open
+   * batches, read back with the others (LayerBatches).
    */
   async function draw(desc: SceneDescription, options: FrameOptions): Promise<{ frame: Promise<Frame> }> {
     queued--;
@@ -234,7 +203,8 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       if (disposed) throw new RenderError('render: the renderer was disposed');
       return drawInto(desc, options);
     } finally {
-      if (queued === 0 || (open && full(open))) flush();
+      if (queued === 0) batches.flush();
+      else batches.flushFull();
     }
   }
 
@@ -245,11 +215,10 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
       const ids = !asked && options.instanceAreas === true && desc.objects.length <= MAX_ID_OBJECTS;
       const frameTarget = targetFor(w, h, ids);
       const built = stage.set(desc);
-      const batch = layerFor(frameTarget, ids);
       nodeFrame.update();
       if (ids) built.forEach((b, k) => b.object.traverse((o) => { o.userData.synthInstance = k + 1; }));
       renderer.setOutputRenderTarget(null);
-      renderer.setRenderTarget(frameTarget, batch.frames.length);
+      renderer.setRenderTarget(frameTarget, batches.layer(frameTarget));
       renderer.setMRT(ids ? withIds : null);
       renderer.contextNode = outputContext;
       try {
@@ -260,13 +229,13 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
         renderer.setRenderTarget(null);
         if (ids) built.forEach((b) => b.object.traverse((o) => { delete o.userData.synthInstance; }));
       }
-      const pixels = new Promise<Uint8Array[]>((resolve, reject) => batch.frames.push({ resolve, reject }));
+      const pixels = batches.add(frameTarget) as Promise<Uint8Array[]>;
       const objects = built.map((b, k) => ({ root: b.object, class: desc.objects[k].class, label: desc.objects[k].classIndex }));
       if (asked) {
         // Label passes are drawn before the image is read back: each readback waits until llvmpipe has
         // finished every pass before it, so one wait covers all the frames instead of one per pass
         // (8-9% of a five-object sample with an 8-bit id pass). Their pixels come back later, too.
-        labelRenderer ??= new LabelRenderer(renderer, readback);
+        labelRenderer ??= new LabelRenderer(renderer, batches, opts.batch);
         const labels = labelRenderer.render({
           scene: stage.scene, camera: stage.camera, width: w, height: h, passes: options.labels!, objects,
           isSky: (mesh) => mesh.userData.labelSky === true,
@@ -299,7 +268,7 @@ export async function createRenderer(library: AssetLibrary, options: RenderOptio
     dispose() {
       if (disposed) return;
       disposed = true;
-      flush();
+      batches.flush();
       stage.dispose();
       reflections.dispose();
       labelRenderer?.dispose();

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createAssetLibrary } from '../../src/assets/library.js';
-import { createRenderer, batchLayers, BATCH_BYTES, MAX_BATCH, type SceneRenderer, type Frame, type FrameOptions } from '../../src/render/renderer.js';
+import { createRenderer, MAX_BATCH, type SceneRenderer, type Frame, type FrameOptions } from '../../src/render/renderer.js';
+import { batchLayers, BATCH_BYTES } from '../../src/render/layer-batches.js';
 import { projectPoint } from '../helpers.js';
 import type { SceneDescription, ObjectDescription } from '../../src/spec/sample.js';
 import type { AssetClass } from '../../src/assets/kit.js';
@@ -218,6 +219,33 @@ test('frames batched into the layers of one target come back each in its own lay
   }
 });
 
+test('label passes batched into the layers of their targets, solo passes spilling into the next batch, equal labels read alone', async (t) => {
+  const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'cyan', 'white'];
+  // Three objects, one hiding part of another: each frame's visibility draws three solo passes, so a batch of 4 fills mid-frame.
+  const descs = colours.map((c, k) => scene([object('cube', c, -0.6 + k * 0.1), object('sphere', 'gray', 0, 1.2), object('torus', 'brown', 0.9, -0.4)], { environment: k % 2 ? 'studio' : 'desert' }));
+  const passes: FrameOptions[] = [
+    { labels: ['segmentation', 'depth', 'normals', 'visibility'] }, // float target
+    { labels: ['boxes', 'visibility'] }, // 8-bit instance ids
+  ];
+  const batched = await createRenderer(library, { batch: 4 });
+  try {
+    for (const options of passes) {
+      const alone: Frame[] = [];
+      for (const d of descs) alone.push(await batched.render(d, options));
+      const together = await Promise.all(descs.map((d) => batched.render(d, options)));
+      for (const [k, f] of together.entries()) {
+        t.true(Buffer.from(f.rgba).equals(Buffer.from(alone[k].rgba)), `${options.labels}, sample ${k}: its own pixels`);
+        t.deepEqual(f.labels, alone[k].labels, `${options.labels}, sample ${k}: its own labels`);
+      }
+      t.notDeepEqual(together[0].labels!.objects[0].bbox, together[6].labels!.objects[0].bbox, 'the samples differ');
+      const visibility = together.flatMap((f) => f.labels!.objects.map((o) => o.visibility));
+      t.true(visibility.every((v) => v > 0 && v <= 1) && visibility.some((v) => v < 1), `visibility from solo passes: ${visibility}`);
+    }
+  } finally {
+    await batched.dispose();
+  }
+});
+
 test('batches hold fewer frames at large sizes: a batch target stays within BATCH_BYTES', (t) => {
   t.is(batchLayers(224, 224, 8), 8);
   t.is(batchLayers(1024, 1024, 8), 4);
@@ -225,4 +253,7 @@ test('batches hold fewer frames at large sizes: a batch target stays within BATC
   t.is(batchLayers(4096, 4096, 8), 1, 'at least one');
   t.is(batchLayers(64, 64, 1), 1);
   for (const side of [16, 224, 512, 1024, 2048]) t.true(batchLayers(side, side, MAX_BATCH) * side * side * 4 <= Math.max(BATCH_BYTES, side * side * 4));
+  t.is(batchLayers(224, 224, 8, 16), 8, 'float label frames');
+  t.is(batchLayers(512, 512, 8, 16), 4);
+  t.is(batchLayers(2048, 2048, 8, 16), 1);
 });
