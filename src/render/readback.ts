@@ -2,7 +2,7 @@
  * Render-target readback through mappable buffers kept per target size, instead of three's
  * readRenderTargetPixelsAsync, which creates (and zero-fills) a new buffer for every call: on Dawn's
  * OpenGL ES backend that creation was about 5% of a 224x224 frame. readLayers brings back several
- * layers of an array target (a batch of frames, renderer.ts) in one copy and one mapping.
+ * layers of an array target (a batch of frames, layer-batches.ts) in one copy and one mapping.
  */
 import * as THREE from 'three/webgpu';
 import { RenderError } from '../core/errors.js';
@@ -31,19 +31,11 @@ export class Readback {
   constructor(private readonly renderer: THREE.WebGPURenderer, private readonly device: GPUDevice) {}
 
   /**
-   * The pixels of texture `index` of `target` (already rendered; more than one with MRT), rows
-   * top-down as three returns them: Uint8Array or Float32Array. The copy is queued at once, behind
-   * what was rendered and ahead of anything rendered after this call, so the target can be drawn
-   * into again before the promise resolves.
-   */
-  read(target: THREE.RenderTarget, index = 0): Promise<Uint8Array | Float32Array> {
-    return this.readLayers(target, index, 1).then((layers) => layers[0]);
-  }
-
-  /**
-   * The pixels of the first `layers` layers of texture `index` of an array target (RenderTarget with
-   * `depth` > 1), each its own array (its own buffer, so each can move to another thread alone): one
-   * copy and one mapping for all of them. Queued at once, as `read`.
+   * The pixels of the first `layers` layers of texture `index` of a target (more than one texture with
+   * MRT; more than one layer when its `depth` > 1), each its own array (its own buffer, so each can move
+   * to another thread alone), rows top-down as three returns them: Uint8Array or Float32Array. One copy
+   * and one mapping for all of them, queued at once, behind what was rendered and ahead of anything
+   * rendered after this call, so the target can be drawn into again before the promise resolves.
    */
   readLayers(target: THREE.RenderTarget, index: number, layers: number): Promise<(Uint8Array | Float32Array)[]> {
     const { width: w, height: h } = target;
