@@ -9,9 +9,8 @@
 import { createAssetLibrary } from '../src/assets/library.js';
 import { createRenderer, MAX_BATCH, type SceneRenderer } from '../src/render/renderer.js';
 import { samplesInFlight } from '../src/render/pool.js';
-import { parseSpec } from '../src/spec/schema.js';
+import { parseSpec, LABEL_PASSES, type LabelPass } from '../src/spec/schema.js';
 import { planSampling, describeSample } from '../src/spec/sample.js';
-import { LABEL_PASSES, type LabelPass } from '../src/spec/schema.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] ?? '' : fallback);

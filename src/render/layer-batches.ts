@@ -37,17 +37,15 @@ export class LayerBatches {
    * a new batch (a batch that has used every layer is read back first).
    */
   layer(target: THREE.RenderTarget): number {
-    const waiting = this.open.get(target);
-    if (waiting && waiting.length >= target.depth) this.flush(target);
+    this.flushFull(target);
     return this.open.get(target)?.length ?? 0;
   }
 
   /** Add the frame just drawn into layer(target) to that target's batch; resolves to its pixels once read back. */
   add(target: THREE.RenderTarget): Promise<LayerPixels> {
-    let waiting = this.open.get(target);
-    if (!waiting) this.open.set(target, (waiting = []));
-    const list = waiting;
-    return new Promise<LayerPixels>((resolve, reject) => list.push({ resolve, reject }));
+    const waiting = this.open.get(target) ?? [];
+    this.open.set(target, waiting);
+    return new Promise<LayerPixels>((resolve, reject) => waiting.push({ resolve, reject }));
   }
 
   /**
@@ -57,8 +55,7 @@ export class LayerBatches {
    * sample's label passes, waits once for them all. Label passes read a full batch back at once.
    */
   flushFull(target?: THREE.RenderTarget): void {
-    const targets = target ? [target] : [...this.open.keys()];
-    for (const t of targets) if ((this.open.get(t)?.length ?? 0) >= t.depth) this.flush(t);
+    for (const [t, waiting] of this.open) if ((!target || t === target) && waiting.length >= t.depth) this.flush(t);
   }
 
   /**
